@@ -1,0 +1,198 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything `gatehouse serve` and `gatehouse migrate` can be
+// told. Each field is one entry of settings below, which is the single
+// list of keys, defaults and documentation (README's table mirrors it and
+// a test keeps the two in step).
+type Config struct {
+	Addr            string
+	DatabaseURL     string
+	DataDir         string
+	MasterKey       string
+	AutoMigrate     string // "auto", "true" or "false"
+	LogFormat       string
+	LogLevel        string
+	ShutdownTimeout time.Duration
+}
+
+// setting describes one configuration key in its three spellings: YAML key,
+// environment variable and command-line flag.
+type setting struct {
+	Key     string // YAML key; the flag is the same with '-' for '_'
+	Default string
+	Usage   string
+	set     func(c *Config, v string) error
+}
+
+// Env is the environment variable for the key.
+func (s setting) Env() string { return "GATEHOUSE_" + strings.ToUpper(s.Key) }
+
+// Flag is the command-line flag for the key.
+func (s setting) Flag() string { return strings.ReplaceAll(s.Key, "_", "-") }
+
+var settings = []setting{
+	{"addr", ":8003", "address to listen on",
+		func(c *Config, v string) error { c.Addr = v; return nil }},
+	{"database_url", "", "PostgreSQL URL (postgres://…); empty uses the embedded SQLite database in data_dir",
+		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"data_dir", "./gatehouse-data", "directory for the embedded SQLite database and generated secrets",
+		func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"master_key", "", "operator root secret (at least 32 characters); generated and printed once when unset on first start",
+		func(c *Config, v string) error { c.MasterKey = v; return nil }},
+	{"auto_migrate", "auto", "apply pending migrations at start: true, false, or auto (true on SQLite, false on PostgreSQL)",
+		func(c *Config, v string) error {
+			switch v {
+			case "auto", "true", "false":
+				c.AutoMigrate = v
+				return nil
+			}
+			return errors.New("must be auto, true or false")
+		}},
+	{"log_format", "auto", "log format: text, json, or auto (text on a terminal, JSON otherwise)",
+		func(c *Config, v string) error {
+			switch v {
+			case "auto", "text", "json":
+				c.LogFormat = v
+				return nil
+			}
+			return errors.New("must be auto, text or json")
+		}},
+	{"log_level", "info", "minimum log level: debug, info, warn or error",
+		func(c *Config, v string) error {
+			switch v {
+			case "debug", "info", "warn", "error":
+				c.LogLevel = v
+				return nil
+			}
+			return errors.New("must be debug, info, warn or error")
+		}},
+	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
+		func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return errors.New("must be a non-negative duration such as 30s")
+			}
+			c.ShutdownTimeout = d
+			return nil
+		}},
+}
+
+// loadConfig builds a Config from, in increasing order of precedence,
+// defaults, the YAML file named by --config or GATEHOUSE_CONFIG, the
+// environment, and flags.
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	flagValues := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		flagValues[s.Key] = fs.String(s.Flag(), s.Default, s.Usage+" (env "+s.Env()+")")
+	}
+	configPath := fs.String("config", getenv("GATEHOUSE_CONFIG"), "YAML configuration file (env GATEHOUSE_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	values := make(map[string]string, len(settings))
+	for _, s := range settings {
+		values[s.Key] = s.Default
+	}
+	if *configPath != "" {
+		fromFile, err := readConfigFile(*configPath)
+		if err != nil {
+			return c, err
+		}
+		for k, v := range fromFile {
+			values[k] = v
+		}
+	}
+	for _, s := range settings {
+		if v := getenv(s.Env()); v != "" {
+			values[s.Key] = v
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		key := strings.ReplaceAll(f.Name, "-", "_")
+		if _, ok := values[key]; ok {
+			values[key] = *flagValues[key]
+		}
+	})
+	for _, s := range settings {
+		if err := s.set(&c, values[s.Key]); err != nil {
+			return c, fmt.Errorf("config %s (%s / --%s): %q %w", s.Key, s.Env(), s.Flag(), values[s.Key], err)
+		}
+	}
+	return c, nil
+}
+
+// readConfigFile reads a flat YAML mapping of setting keys to values,
+// refusing unknown keys so a typo is an error rather than a silent default.
+func readConfigFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("parse config file %s: %w", path, err)
+	}
+	known := make(map[string]bool, len(settings))
+	for _, s := range settings {
+		known[s.Key] = true
+	}
+	out := make(map[string]string, len(raw))
+	var unknown []string
+	for k, v := range raw {
+		if !known[k] {
+			unknown = append(unknown, k)
+			continue
+		}
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case bool:
+			out[k] = strconv.FormatBool(v)
+		case int:
+			out[k] = strconv.Itoa(v)
+		case nil:
+		default:
+			return nil, fmt.Errorf("config file %s: %s must be a scalar", path, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("config file %s: unknown keys %s", path, strings.Join(unknown, ", "))
+	}
+	return out, nil
+}
+
+// sqlitePath is where the embedded database lives.
+func (c Config) sqlitePath() string { return filepath.Join(c.DataDir, "gatehouse.db") }
+
+// usesPostgres reports whether the production database is configured.
+func (c Config) usesPostgres() bool { return c.DatabaseURL != "" }
+
+// autoMigrate resolves "auto": migrate the embedded database (nobody else
+// shares it) but not a shared PostgreSQL, where an operator runs
+// `gatehouse migrate up` as a release step.
+func (c Config) autoMigrate() bool {
+	if c.AutoMigrate == "auto" {
+		return !c.usesPostgres()
+	}
+	return c.AutoMigrate == "true"
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-llm/gatehouse"
+	ghttp "github.com/gatehouse-llm/gatehouse/http"
+	"github.com/gatehouse-llm/gatehouse/secret"
+	"github.com/gatehouse-llm/gatehouse/sqlstore"
+)
+
+// runServe implements `gatehouse serve`.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+
+	db, err := openDB(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := prepareSchema(ctx, cfg, db, logger); err != nil {
+		return err
+	}
+	if err := bootstrapMasterKey(ctx, cfg, db, logger, stderr); err != nil {
+		return err
+	}
+
+	handler := ghttp.NewServer(ghttp.Deps{
+		Logger:    logger,
+		Readiness: db,
+		Version:   gatehouse.Version,
+	})
+	return listenAndServe(ctx, cfg, handler, logger)
+}
+
+// prepareSchema migrates when configured to, and otherwise refuses to
+// start on a schema this binary does not match: older (run `migrate up`)
+// or newer (a newer release migrated it).
+func prepareSchema(ctx context.Context, cfg Config, db *sqlstore.DB, logger *slog.Logger) error {
+	if cfg.autoMigrate() {
+		applied, err := db.Migrate(ctx, nil)
+		for _, m := range applied {
+			logger.Info("applied migration", "version", m.Version, "name", m.Name)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return db.CheckSchema(ctx)
+}
+
+// bootstrapMasterKey makes sure an operator root secret exists. A key
+// given in the configuration wins and its hash is stored; otherwise the
+// stored hash is kept; on the very first start one is generated and
+// printed once. Only hashes are ever stored.
+func bootstrapMasterKey(ctx context.Context, cfg Config, db *sqlstore.DB, logger *slog.Logger, stderr io.Writer) error {
+	if cfg.MasterKey != "" {
+		if len(cfg.MasterKey) < 32 {
+			return errors.New("GATEHOUSE_MASTER_KEY must be at least 32 characters; generate one with `openssl rand -hex 32`")
+		}
+		return db.PutSetting(ctx, sqlstore.SettingMasterKeyHash, secret.HashToken(cfg.MasterKey))
+	}
+	key := secret.NewToken(secret.PrefixMasterKey)
+	_, inserted, err := db.PutSettingIfAbsent(ctx, sqlstore.SettingMasterKeyHash, secret.HashToken(key))
+	if err != nil {
+		return err
+	}
+	if inserted {
+		fmt.Fprintf(stderr, "\n  Generated a master key (shown only this once; only its hash is stored):\n\n    %s\n\n"+
+			"  Use it as `Authorization: Bearer <key>` or `X-Admin-Key: <key>` on /api management routes.\n\n", key)
+		logger.Warn("generated a new master key and printed it to stderr; store it safely")
+	}
+	return nil
+}
+
+// listenAndServe serves until ctx is cancelled, then stops accepting
+// connections and gives in-flight requests up to ShutdownTimeout to
+// finish.
+func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "version", gatehouse.Version)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", cfg.ShutdownTimeout, err)
+	}
+	logger.Info("shut down cleanly")
+	return nil
+}

@@ -1,0 +1,140 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-llm/gatehouse"
+)
+
+// maxBodyBytes bounds management request bodies.
+const maxBodyBytes = 1 << 20
+
+// encode writes v as JSON with the given status.
+func encode(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client went away; nothing useful to do
+}
+
+// errorBody is the one error shape every route answers with.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// statusForCode maps application error codes to HTTP statuses.
+var statusForCode = map[string]int{
+	gatehouse.EINVALID:      http.StatusBadRequest,
+	gatehouse.EUNAUTHORIZED: http.StatusUnauthorized,
+	gatehouse.EFORBIDDEN:    http.StatusForbidden,
+	gatehouse.ENOTFOUND:     http.StatusNotFound,
+	gatehouse.ECONFLICT:     http.StatusConflict,
+	gatehouse.ECREDITS:      http.StatusPaymentRequired,
+	gatehouse.ERATELIMIT:    http.StatusTooManyRequests,
+	gatehouse.EUPSTREAM:     http.StatusBadGateway,
+	gatehouse.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	gatehouse.EINTERNAL:     http.StatusInternalServerError,
+	"method_not_allowed":    http.StatusMethodNotAllowed,
+}
+
+// ErrorStatus returns the HTTP status for an error's code.
+func ErrorStatus(err error) int {
+	if s, ok := statusForCode[gatehouse.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError renders err in the standard shape. Internal errors are logged
+// with their detail and shown to the client only as a generic message.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := gatehouse.ErrorCode(err)
+	if code == gatehouse.EINTERNAL {
+		loggerFrom(r).Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var field string
+	var e *gatehouse.Error
+	if errors.As(err, &e) {
+		field = e.Field
+	}
+	encode(w, ErrorStatus(err), errorBody{Error: errorDetail{Code: code, Message: gatehouse.ErrorMessage(err), Field: field}})
+}
+
+// decode reads a JSON request body into a T. Any Content-Type is accepted
+// because the documented curl examples send JSON with `-d` and no header.
+// Unknown fields are refused so a typo ("litellm_modle") is reported
+// instead of silently ignored.
+func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
+	var v T
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return v, decodeError(err)
+	}
+	if dec.More() {
+		return v, gatehouse.Errorf(gatehouse.EINVALID, "Request body must hold a single JSON value.")
+	}
+	return v, nil
+}
+
+// decodeError turns encoding/json's errors into messages that name the
+// field at fault.
+func decodeError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, io.EOF):
+		return gatehouse.Errorf(gatehouse.EINVALID, "Request body is empty; expected a JSON object.")
+	case errors.As(err, &syntax):
+		return gatehouse.Errorf(gatehouse.EINVALID, "Request body is not valid JSON (at byte %d).", syntax.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return gatehouse.Errorf(gatehouse.EINVALID, "Request body is truncated JSON.")
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return gatehouse.Errorf(gatehouse.EINVALID, "Request body must be a JSON object.")
+		}
+		return gatehouse.FieldErrorf(typ.Field, "Field %q must be %s.", typ.Field, jsonKind(typ.Type.Kind().String()))
+	case errors.As(err, &tooBig):
+		return gatehouse.Errorf(gatehouse.EINVALID, "Request body is larger than %d bytes.", tooBig.Limit)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return gatehouse.FieldErrorf(name, "Unknown field %q.", name)
+	}
+	var e *gatehouse.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return gatehouse.Errorf(gatehouse.EINVALID, "Invalid request body: %s", err)
+}
+
+// jsonKind names a Go kind in JSON terms for error messages.
+func jsonKind(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	}
+	return fmt.Sprintf("of type %s", kind)
+}

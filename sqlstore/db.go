@@ -1,0 +1,109 @@
+// Package sqlstore implements Gatehouse's storage with hand-written SQL
+// through database/sql, shared by SQLite and PostgreSQL.
+//
+// Both engines bind $1…$N by number, so one query text serves both; where
+// the dialects differ (locking, upserts, types) the DB's Dialect says which
+// form to use. Opening a database and its migrations live in the sqlite and
+// postgres packages; this package only needs a *sql.DB and the migration
+// files for that engine.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"time"
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+// Supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is a migrated-or-migratable Gatehouse database.
+type DB struct {
+	sql        *sql.DB
+	dialect    Dialect
+	migrations fs.FS
+	knownOnce  sync.Once
+	known      int64
+
+	// Now returns the current time; tests replace it to control clocks.
+	Now func() time.Time
+}
+
+// New wraps an open database. migrations holds the engine's numbered
+// goose migration files at its root.
+func New(db *sql.DB, dialect Dialect, migrations fs.FS) *DB {
+	return &DB{
+		sql:        db,
+		dialect:    dialect,
+		migrations: migrations,
+		Now:        func() time.Time { return time.Now().UTC() },
+	}
+}
+
+// SQL returns the underlying handle, for engine-specific code and tests.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Dialect reports which engine this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+
+// Setting names kept in gatehouse_settings.
+const (
+	// SettingMasterKeyHash is the hash of the operator's master key.
+	SettingMasterKeyHash = "master_key_hash"
+)
+
+// Setting returns a stored setting; ok is false when it was never set.
+func (db *DB) Setting(ctx context.Context, name string) (value string, ok bool, err error) {
+	err = db.sql.QueryRowContext(ctx, `SELECT value FROM gatehouse_settings WHERE name = $1`, name).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, fmt.Errorf("read setting %s: %w", name, err)
+	}
+	return value, true, nil
+}
+
+// PutSetting stores a setting, replacing any previous value.
+func (db *DB) PutSetting(ctx context.Context, name, value string) error {
+	_, err := db.sql.ExecContext(ctx, `
+		INSERT INTO gatehouse_settings (name, value, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		name, value, db.Now())
+	if err != nil {
+		return fmt.Errorf("store setting %s: %w", name, err)
+	}
+	return nil
+}
+
+// PutSettingIfAbsent stores value unless the setting exists. It returns the
+// value now stored and whether it was this call that stored it, so that of
+// several replicas bootstrapping at once exactly one wins.
+func (db *DB) PutSettingIfAbsent(ctx context.Context, name, value string) (stored string, inserted bool, err error) {
+	res, err := db.sql.ExecContext(ctx, `
+		INSERT INTO gatehouse_settings (name, value, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO NOTHING`, name, value, db.Now())
+	if err != nil {
+		return "", false, fmt.Errorf("store setting %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return value, true, nil
+	}
+	stored, _, err = db.Setting(ctx, name)
+	return stored, false, err
+}
