@@ -1,0 +1,123 @@
+package main
+
+import (
+	"database/sql"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+func openTestSQLite(t *testing.T, dataDir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dataDir, "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gatehouse.yaml")
+	if err := os.WriteFile(file, []byte("addr: \":7000\"\nlog_level: warn\nshutdown_timeout: 5s\ndata_dir: /from/file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want func(Config) bool
+	}{
+		{"defaults", nil, nil, func(c Config) bool {
+			return c.Addr == ":8003" && c.DataDir == "./gatehouse-data" && c.AutoMigrate == "auto" && c.ShutdownTimeout == 30*time.Second && c.DatabaseURL == ""
+		}},
+		{"file over defaults", []string{"--config", file}, nil, func(c Config) bool {
+			return c.Addr == ":7000" && c.LogLevel == "warn" && c.ShutdownTimeout == 5*time.Second
+		}},
+		{"config file from env", nil, map[string]string{"GATEHOUSE_CONFIG": file}, func(c Config) bool { return c.Addr == ":7000" }},
+		{"env over file", []string{"--config", file}, map[string]string{"GATEHOUSE_ADDR": ":7100"}, func(c Config) bool {
+			return c.Addr == ":7100" && c.LogLevel == "warn"
+		}},
+		{"flag over env", []string{"--config", file, "--addr", ":7200"}, map[string]string{"GATEHOUSE_ADDR": ":7100"}, func(c Config) bool {
+			return c.Addr == ":7200" && c.DataDir == "/from/file"
+		}},
+		{"flag equal to default still wins", []string{"--addr", ":8003"}, map[string]string{"GATEHOUSE_ADDR": ":7100"}, func(c Config) bool {
+			return c.Addr == ":8003"
+		}},
+		{"database url from env", nil, map[string]string{"GATEHOUSE_DATABASE_URL": "postgres://x"}, func(c Config) bool {
+			return c.usesPostgres() && !c.autoMigrate()
+		}},
+		{"sqlite auto-migrates", nil, nil, func(c Config) bool { return !c.usesPostgres() && c.autoMigrate() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			c, err := loadConfig(fs, tt.args, func(k string) string { return tt.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.want(c) {
+				t.Fatalf("unexpected config %+v", c)
+			}
+		})
+	}
+}
+
+func TestConfigRejectsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	typo := filepath.Join(dir, "typo.yaml")
+	_ = os.WriteFile(typo, []byte("adr: \":1\"\n"), 0o600)
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{"unknown yaml key", []string{"--config", typo}, nil, "unknown keys adr"},
+		{"bad duration", nil, map[string]string{"GATEHOUSE_SHUTDOWN_TIMEOUT": "soon"}, "shutdown_timeout"},
+		{"bad log format", []string{"--log-format", "xml"}, nil, "log_format"},
+		{"bad auto migrate", nil, map[string]string{"GATEHOUSE_AUTO_MIGRATE": "yes"}, "auto_migrate"},
+		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
+		{"missing file", []string{"--config", filepath.Join(dir, "none.yaml")}, nil, "read config file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			_, err := loadConfig(fs, tt.args, func(k string) string { return tt.env[k] })
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// The README's configuration table lists every key with its environment
+// variable, flag and default.
+func TestREADMEListsEveryConfigKey(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, s := range settings {
+		row := "| `" + s.Key + "` | `" + s.Env() + "` | `--" + s.Flag() + "` |"
+		if !strings.Contains(readme, row) {
+			t.Errorf("README configuration table lacks a row starting %q", row)
+		}
+		def := s.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		if !strings.Contains(readme, row+" `"+def+"` |") && !strings.Contains(readme, row+" "+def+" |") {
+			t.Errorf("README row for %s must give the default %q", s.Key, def)
+		}
+	}
+}
