@@ -68,3 +68,9 @@ func ErrorMessage(err error) string {
 	}
 	return "Internal error."
 }
+
+// ConflictFieldErrorf returns an ECONFLICT error naming the field whose
+// value clashes with an existing resource.
+func ConflictFieldErrorf(field, format string, args ...any) *Error {
+	return &Error{Code: ECONFLICT, Field: field, Message: fmt.Sprintf(format, args...)}
+}

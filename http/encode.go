@@ -1,11 +1,13 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -89,6 +91,21 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	return v, nil
 }
 
+// decodeOptional is decode for bodies that may be left out entirely: an
+// empty body yields T's zero value.
+func decodeOptional[T any](w http.ResponseWriter, r *http.Request) (T, error) {
+	var zero T
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return zero, decodeError(err)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return zero, nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return decode[T](w, r)
+}
+
 // decodeError turns encoding/json's errors into messages that name the
 // field at fault.
 func decodeError(err error) error {
@@ -137,4 +154,43 @@ func jsonKind(kind string) string {
 		return "a number"
 	}
 	return fmt.Sprintf("of type %s", kind)
+}
+
+// pageFrom reads ?limit= and ?offset=.
+func pageFrom(r *http.Request) (gatehouse.Page, error) {
+	var p gatehouse.Page
+	for name, dst := range map[string]*int{"limit": &p.Limit, "offset": &p.Offset} {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return p, gatehouse.FieldErrorf(name, "%s must be a non-negative integer.", name)
+		}
+		*dst = n
+	}
+	if p.Limit > gatehouse.MaxPageLimit {
+		return p, gatehouse.FieldErrorf("limit", "limit must be at most %d.", gatehouse.MaxPageLimit)
+	}
+	return p.Normalize(), nil
+}
+
+// boolQuery reads an optional true/false query parameter.
+func boolQuery(r *http.Request, name string) (*bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return nil, gatehouse.FieldErrorf(name, "%s must be true or false.", name)
+	}
+	return &b, nil
+}
+
+// list renders a page of items under key, with the pagination facts a
+// client needs to fetch the next page.
+func list[T any](w http.ResponseWriter, key string, items []T, total int, p gatehouse.Page) {
+	encode(w, http.StatusOK, map[string]any{key: items, "total": total, "limit": p.Limit, "offset": p.Offset})
 }

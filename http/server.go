@@ -1,6 +1,7 @@
 // Package http serves Gatehouse's HTTP API: the management plane under
-// /api, the client job API, and the health endpoints. Every route is listed
-// in routes.go; JSON encoding, decoding and error rendering live in
+// /api (admin credentials), the client surface (team virtual keys), and
+// the health endpoints. Every route is listed in routes.go with the role
+// it requires; JSON encoding, decoding and error rendering live in
 // encode.go so every handler answers in the same shape.
 package http
 
@@ -9,8 +10,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
+	"github.com/gatehouse-llm/gatehouse/state"
 )
 
 // Readiness is what /ready consults: the database answers and its schema
@@ -20,11 +23,44 @@ type Readiness interface {
 	CheckSchema(ctx context.Context) error
 }
 
+// Store is every service the API exposes; sqlstore.DB implements it.
+type Store interface {
+	gatehouse.OrganizationService
+	gatehouse.TeamService
+	gatehouse.AliasService
+	gatehouse.AccessGroupService
+	gatehouse.CredentialService
+	gatehouse.AdminService
+	gatehouse.AuditService
+}
+
+// CredentialTester checks that a provider accepts a credential without
+// revealing it.
+type CredentialTester func(ctx context.Context, c *gatehouse.Credential) error
+
 // Deps are the server's collaborators, wired by cmd/gatehouse.
 type Deps struct {
 	Logger    *slog.Logger
 	Readiness Readiness
 	Version   string
+	Store     Store
+	State     *state.State
+	// MasterKeyHash is the hash of the operator's master key.
+	MasterKeyHash string
+	// TestCredential backs POST /api/provider-credentials/{id}/test; nil
+	// answers that testing is unavailable.
+	TestCredential CredentialTester
+	// SupportedProvider reports whether a provider name is supported; nil
+	// accepts any.
+	SupportedProvider func(name string) bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// server holds the dependencies shared by middleware.
+type server struct {
+	Deps
+	logins *loginThrottle
 }
 
 // NewServer returns the complete HTTP handler, middleware included.
@@ -32,8 +68,14 @@ func NewServer(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	s := &server{Deps: d, logins: newLoginThrottle(d.Now)}
 	mux := http.NewServeMux()
-	addRoutes(mux, d)
+	for _, rt := range s.routes() {
+		mux.Handle(rt.Method+" "+rt.Path, s.guard(rt.Access, rt.Handler))
+	}
 	var h http.Handler = jsonFallbacks(mux)
 	h = recoverPanics(d.Logger, h)
 	h = logRequests(d.Logger, h)

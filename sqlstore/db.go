@@ -16,6 +16,9 @@ import (
 	"io/fs"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-llm/gatehouse"
+	"github.com/gatehouse-llm/gatehouse/secret"
 )
 
 // Dialect names the SQL engine behind a DB.
@@ -37,6 +40,12 @@ type DB struct {
 
 	// Now returns the current time; tests replace it to control clocks.
 	Now func() time.Time
+	// Models validates the provider model behind aliases; nil accepts any
+	// provider/model string.
+	Models gatehouse.ModelChecker
+	// Sealer encrypts provider API keys; credentials cannot be stored
+	// without one.
+	Sealer *secret.Sealer
 }
 
 // New wraps an open database. migrations holds the engine's numbered
@@ -46,7 +55,7 @@ func New(db *sql.DB, dialect Dialect, migrations fs.FS) *DB {
 		sql:        db,
 		dialect:    dialect,
 		migrations: migrations,
-		Now:        func() time.Time { return time.Now().UTC() },
+		Now:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
 
@@ -66,6 +75,9 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 const (
 	// SettingMasterKeyHash is the hash of the operator's master key.
 	SettingMasterKeyHash = "master_key_hash"
+	// SettingEncryptionKeyFingerprint identifies the key provider
+	// credentials are encrypted with.
+	SettingEncryptionKeyFingerprint = "encryption_key_fingerprint"
 )
 
 // Setting returns a stored setting; ok is false when it was never set.

@@ -23,6 +23,7 @@ type Config struct {
 	DatabaseURL     string
 	DataDir         string
 	MasterKey       string
+	EncryptionKey   string
 	AutoMigrate     string // "auto", "true" or "false"
 	LogFormat       string
 	LogLevel        string
@@ -53,6 +54,8 @@ var settings = []setting{
 		func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"master_key", "", "operator root secret (at least 32 characters); generated and printed once when unset on first start",
 		func(c *Config, v string) error { c.MasterKey = v; return nil }},
+	{"encryption_key", "", "32-byte key (64 hex characters or base64) encrypting provider API keys at rest; on SQLite generated into data_dir/encryption.key when unset, required with PostgreSQL",
+		func(c *Config, v string) error { c.EncryptionKey = v; return nil }},
 	{"auto_migrate", "auto", "apply pending migrations at start: true, false, or auto (true on SQLite, false on PostgreSQL)",
 		func(c *Config, v string) error {
 			switch v {

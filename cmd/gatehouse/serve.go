@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
+	"github.com/gatehouse-llm/gatehouse/catalog"
 	ghttp "github.com/gatehouse-llm/gatehouse/http"
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
+	"github.com/gatehouse-llm/gatehouse/state"
 )
 
 // runServe implements `gatehouse serve`.
@@ -38,11 +41,30 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := bootstrapMasterKey(ctx, cfg, db, logger, stderr); err != nil {
 		return err
 	}
+	masterHash, _, err := db.Setting(ctx, sqlstore.SettingMasterKeyHash)
+	if err != nil {
+		return err
+	}
+	if db.Sealer, err = loadSealer(ctx, cfg, db, logger); err != nil {
+		return err
+	}
+	models := catalog.Default()
+	db.Models = models
+
+	st, err := state.New(ctx, db, logger)
+	if err != nil {
+		return fmt.Errorf("load control plane: %w", err)
+	}
+	go st.Run(ctx)
 
 	handler := ghttp.NewServer(ghttp.Deps{
-		Logger:    logger,
-		Readiness: db,
-		Version:   gatehouse.Version,
+		Logger:            logger,
+		Readiness:         db,
+		Version:           gatehouse.Version,
+		Store:             db,
+		State:             st,
+		MasterKeyHash:     masterHash,
+		SupportedProvider: models.Supports,
 	})
 	return listenAndServe(ctx, cfg, handler, logger)
 }
@@ -85,6 +107,47 @@ func bootstrapMasterKey(ctx context.Context, cfg Config, db *sqlstore.DB, logger
 		logger.Warn("generated a new master key and printed it to stderr; store it safely")
 	}
 	return nil
+}
+
+// loadSealer sets up encryption of provider keys. The embedded default
+// generates its key into the data directory; PostgreSQL deployments have
+// several replicas that must share one key, so it must be configured. A
+// fingerprint stored in the database catches a start with the wrong key
+// before any credential is used.
+func loadSealer(ctx context.Context, cfg Config, db *sqlstore.DB, logger *slog.Logger) (*secret.Sealer, error) {
+	var key []byte
+	switch {
+	case cfg.EncryptionKey != "":
+		k, err := secret.ParseKey(cfg.EncryptionKey)
+		if err != nil {
+			return nil, fmt.Errorf("GATEHOUSE_ENCRYPTION_KEY: %w", err)
+		}
+		key = k
+	case cfg.usesPostgres():
+		return nil, errors.New("GATEHOUSE_ENCRYPTION_KEY is required with PostgreSQL (every replica must use the same key); generate one with `openssl rand -hex 32`")
+	default:
+		path := filepath.Join(cfg.DataDir, "encryption.key")
+		k, created, err := secret.LoadOrCreateKeyFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("encryption key: %w", err)
+		}
+		if created {
+			logger.Warn("generated an encryption key for provider credentials; back it up with the database", "path", path, "mode", "0600")
+		}
+		key = k
+	}
+	sealer, err := secret.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	stored, inserted, err := db.PutSettingIfAbsent(ctx, sqlstore.SettingEncryptionKeyFingerprint, sealer.Fingerprint())
+	if err != nil {
+		return nil, err
+	}
+	if !inserted && stored != sealer.Fingerprint() {
+		return nil, errors.New("the encryption key does not match the one this database's provider credentials were encrypted with; start with the original GATEHOUSE_ENCRYPTION_KEY")
+	}
+	return sealer, nil
 }
 
 // listenAndServe serves until ctx is cancelled, then stops accepting

@@ -1,0 +1,153 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/gatehouse-llm/gatehouse"
+)
+
+// groupJSON is an access group with the teams using it.
+type groupJSON struct {
+	*gatehouse.AccessGroup
+	TeamsUsing []string `json:"teams_using"`
+}
+
+func showGroup(r *http.Request, store Store, g *gatehouse.AccessGroup) (groupJSON, error) {
+	teams, err := store.GroupTeams(r.Context(), g.Name)
+	return groupJSON{AccessGroup: g, TeamsUsing: teams}, err
+}
+
+func handleGroupCreate(store Store) http.Handler {
+	type request struct {
+		GroupName    string   `json:"group_name"`
+		Description  string   `json:"description"`
+		ModelAliases []string `json:"model_aliases"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		g := &gatehouse.AccessGroup{Name: req.GroupName, Description: req.Description, ModelAliases: req.ModelAliases}
+		if g.ModelAliases == nil {
+			g.ModelAliases = []string{}
+		}
+		if err := store.CreateAccessGroup(r.Context(), g); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, groupJSON{AccessGroup: g, TeamsUsing: []string{}})
+	})
+}
+
+func handleGroupList(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := pageFrom(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		f := gatehouse.AccessGroupFilter{Page: p}
+		if f.Active, err = boolQuery(r, "active"); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		groups, total, err := store.ListAccessGroups(r.Context(), f)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := make([]groupJSON, 0, len(groups))
+		for _, g := range groups {
+			j, err := showGroup(r, store, g)
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			out = append(out, j)
+		}
+		list(w, "access_groups", out, total, p)
+	})
+}
+
+func handleGroupGet(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g, err := store.FindAccessGroup(r.Context(), r.PathValue("group"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		j, err := showGroup(r, store, g)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, j)
+	})
+}
+
+func handleGroupUpdate(store Store) http.Handler {
+	type request struct {
+		Description *string `json:"description"`
+		Active      *bool   `json:"active"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		g, err := store.UpdateAccessGroup(r.Context(), r.PathValue("group"), req.Description, req.Active)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		j, err := showGroup(r, store, g)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, j)
+	})
+}
+
+// handleGroupMembers adds or removes aliases.
+func handleGroupMembers(store Store, add bool) http.Handler {
+	type request struct {
+		ModelAliases []string `json:"model_aliases"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		change := store.RemoveGroupAliases
+		if add {
+			change = store.AddGroupAliases
+		}
+		g, err := change(r.Context(), r.PathValue("group"), req.ModelAliases)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		j, err := showGroup(r, store, g)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, j)
+	})
+}
+
+func handleGroupDelete(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("group")
+		if err := store.DeleteAccessGroup(r.Context(), name); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, map[string]any{"group_name": name, "deleted": true})
+	})
+}

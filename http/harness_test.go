@@ -1,0 +1,109 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-llm/gatehouse/catalog"
+	"github.com/gatehouse-llm/gatehouse/secret"
+	"github.com/gatehouse-llm/gatehouse/sqlstore"
+	"github.com/gatehouse-llm/gatehouse/state"
+)
+
+// harness is a real Gatehouse API over loopback on a fresh database.
+type harness struct {
+	t      *testing.T
+	DB     *sqlstore.DB
+	State  *state.State
+	Server *httptest.Server
+	Master string
+}
+
+func newHarness(t *testing.T, db *sqlstore.DB) *harness {
+	t.Helper()
+	ctx := context.Background()
+	master := secret.NewToken(secret.PrefixMasterKey)
+	if err := db.PutSetting(ctx, sqlstore.SettingMasterKeyHash, secret.HashToken(master)); err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	sealer, err := secret.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Sealer = sealer
+	db.Models = catalog.Default()
+	st, err := state.New(ctx, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewServer(Deps{Store: db, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
+		SupportedProvider: catalog.Default().Supports, Version: "test"}))
+	t.Cleanup(srv.Close)
+	return &harness{t: t, DB: db, State: st, Server: srv, Master: master}
+}
+
+// response is a decoded JSON answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    string
+}
+
+// do sends a request with an optional bearer token and raw JSON body.
+func (h *harness) do(method, path, token, body string) response {
+	h.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, h.Server.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := response{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		if err := json.Unmarshal(raw, &out.Body); err != nil {
+			h.t.Fatalf("%s %s: response is not a JSON object: %q", method, path, raw)
+		}
+	}
+	return out
+}
+
+// admin sends a request with the master key and requires wantStatus.
+func (h *harness) admin(method, path, body string, wantStatus int) map[string]any {
+	h.t.Helper()
+	r := h.do(method, path, h.Master, body)
+	if r.Status != wantStatus {
+		h.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.Status, wantStatus, r.Raw)
+	}
+	return r.Body
+}
+
+// errorOf returns the error object of a response, failing if absent.
+func errorOf(t *testing.T, r response) map[string]any {
+	t.Helper()
+	e, ok := r.Body["error"].(map[string]any)
+	if !ok || e["code"] == "" || e["message"] == "" {
+		t.Fatalf("response is not in the error shape {error:{code,message}}: %s", r.Raw)
+	}
+	return e
+}

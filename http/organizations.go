@@ -1,0 +1,97 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/gatehouse-llm/gatehouse"
+)
+
+func handleOrgCreate(store Store) http.Handler {
+	type request struct {
+		OrganizationID string             `json:"organization_id"`
+		Name           string             `json:"name"`
+		Metadata       gatehouse.Metadata `json:"metadata"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		o := &gatehouse.Organization{ID: req.OrganizationID, Name: req.Name, Metadata: req.Metadata}
+		if err := store.CreateOrganization(r.Context(), o); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, o)
+	})
+}
+
+func handleOrgList(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := pageFrom(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		orgs, total, err := store.ListOrganizations(r.Context(), gatehouse.OrganizationFilter{Status: r.URL.Query().Get("status"), Page: p})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		list(w, "organizations", orgs, total, p)
+	})
+}
+
+func handleOrgGet(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o, err := store.FindOrganization(r.Context(), r.PathValue("id"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, o)
+	})
+}
+
+func handleOrgUpdate(store Store) http.Handler {
+	type request struct {
+		Name     *string             `json:"name"`
+		Metadata *gatehouse.Metadata `json:"metadata"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		o, err := store.UpdateOrganization(r.Context(), r.PathValue("id"), gatehouse.OrganizationUpdate{Name: req.Name, Metadata: req.Metadata})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, o)
+	})
+}
+
+func handleOrgStatus(store Store, status string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o, err := store.SetOrganizationStatus(r.Context(), r.PathValue("id"), status)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, o)
+	})
+}
+
+func handleOrgDelete(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if err := store.DeleteOrganization(r.Context(), id); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, map[string]any{"organization_id": id, "deleted": true})
+	})
+}

@@ -1,0 +1,296 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gatehouse-llm/gatehouse"
+)
+
+// teamJSON is a team with the aliases its access groups grant.
+type teamJSON struct {
+	*gatehouse.Team
+	AllowedModelAliases []string `json:"allowed_model_aliases"`
+}
+
+// allowedAliases unions the aliases of a team's active groups.
+func allowedAliases(ctx context.Context, store Store, groups []string) ([]string, error) {
+	out := []string{}
+	for _, name := range groups {
+		g, err := store.FindAccessGroup(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if g.Active {
+			out = append(out, g.ModelAliases...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func showTeam(ctx context.Context, store Store, t *gatehouse.Team) (teamJSON, error) {
+	allowed, err := allowedAliases(ctx, store, t.AccessGroups)
+	return teamJSON{Team: t, AllowedModelAliases: allowed}, err
+}
+
+// writeTeam renders a team or the error of building it.
+func writeTeam(w http.ResponseWriter, r *http.Request, store Store, status int, t *gatehouse.Team, err error) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	j, err := showTeam(r.Context(), store, t)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	encode(w, status, j)
+}
+
+func handleTeamCreate(store Store) http.Handler {
+	type request struct {
+		OrganizationID   string             `json:"organization_id"`
+		TeamID           string             `json:"team_id"`
+		TeamAlias        string             `json:"team_alias"`
+		AccessGroups     []string           `json:"access_groups"`
+		CreditsAllocated int64              `json:"credits_allocated"`
+		BudgetMode       string             `json:"budget_mode"`
+		Metadata         gatehouse.Metadata `json:"metadata"`
+	}
+	type response struct {
+		teamJSON
+		VirtualKey string         `json:"virtual_key"`
+		Key        *gatehouse.Key `json:"key"`
+		Message    string         `json:"message"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		t := &gatehouse.Team{ID: req.TeamID, OrganizationID: req.OrganizationID, Alias: req.TeamAlias, AccessGroups: req.AccessGroups,
+			CreditsAllocated: req.CreditsAllocated, BudgetMode: req.BudgetMode, Metadata: req.Metadata}
+		if t.AccessGroups == nil {
+			t.AccessGroups = []string{}
+		}
+		nk, err := store.CreateTeam(r.Context(), t)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		j, err := showTeam(r.Context(), store, t)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, response{teamJSON: j, VirtualKey: nk.Secret, Key: nk.Key,
+			Message: "Store virtual_key now: it is shown only this once."})
+	})
+}
+
+func handleTeamList(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := pageFrom(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		f := gatehouse.TeamFilter{OrganizationID: r.URL.Query().Get("organization_id"), Status: r.URL.Query().Get("status"), Page: p}
+		if id := r.PathValue("id"); id != "" { // /api/organizations/{id}/teams
+			if _, err := store.FindOrganization(r.Context(), id); err != nil {
+				writeError(w, r, err)
+				return
+			}
+			f.OrganizationID = id
+		}
+		teams, total, err := store.ListTeams(r.Context(), f)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := make([]teamJSON, 0, len(teams))
+		for _, t := range teams {
+			j, err := showTeam(r.Context(), store, t)
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			out = append(out, j)
+		}
+		list(w, "teams", out, total, p)
+	})
+}
+
+func handleTeamGet(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, err := store.FindTeam(r.Context(), r.PathValue("id"))
+		writeTeam(w, r, store, http.StatusOK, t, err)
+	})
+}
+
+func handleTeamUpdate(store Store) http.Handler {
+	type request struct {
+		TeamAlias    *string             `json:"team_alias"`
+		BudgetMode   *string             `json:"budget_mode"`
+		Metadata     *gatehouse.Metadata `json:"metadata"`
+		AccessGroups *[]string           `json:"access_groups"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		t, err := store.UpdateTeam(r.Context(), r.PathValue("id"), gatehouse.TeamUpdate{
+			Alias: req.TeamAlias, BudgetMode: req.BudgetMode, Metadata: req.Metadata, AccessGroups: req.AccessGroups})
+		writeTeam(w, r, store, http.StatusOK, t, err)
+	})
+}
+
+// handleTeamAccessGroups replaces a team's groups. The body is
+// {"access_groups": [...]} or, as SaasLiteLLM accepted, a bare array.
+func handleTeamAccessGroups(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		if err != nil {
+			writeError(w, r, decodeError(err))
+			return
+		}
+		var groups []string
+		if b := bytes.TrimSpace(raw); len(b) > 0 && b[0] == '[' {
+			err = json.Unmarshal(b, &groups)
+		} else {
+			var req struct {
+				AccessGroups *[]string `json:"access_groups"`
+			}
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			if err = dec.Decode(&req); err == nil {
+				if req.AccessGroups == nil {
+					err = gatehouse.FieldErrorf("access_groups", "access_groups is required (an array of group names; [] removes all).")
+				} else {
+					groups = *req.AccessGroups
+				}
+			}
+		}
+		if err != nil {
+			writeError(w, r, decodeError(err))
+			return
+		}
+		if groups == nil {
+			groups = []string{}
+		}
+		t, err := store.UpdateTeam(r.Context(), r.PathValue("id"), gatehouse.TeamUpdate{AccessGroups: &groups})
+		writeTeam(w, r, store, http.StatusOK, t, err)
+	})
+}
+
+func handleTeamStatus(store Store, status string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, err := store.SetTeamStatus(r.Context(), r.PathValue("id"), status)
+		writeTeam(w, r, store, http.StatusOK, t, err)
+	})
+}
+
+func handleTeamDelete(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if err := store.DeleteTeam(r.Context(), id); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, map[string]any{"team_id": id, "deleted": true})
+	})
+}
+
+// newKeyJSON is a freshly issued key: the one response that carries it.
+type newKeyJSON struct {
+	*gatehouse.Key
+	VirtualKey string `json:"virtual_key"`
+	Message    string `json:"message"`
+}
+
+func showNewKey(nk *gatehouse.NewKey) newKeyJSON {
+	return newKeyJSON{Key: nk.Key, VirtualKey: nk.Secret, Message: "Store virtual_key now: it is shown only this once."}
+}
+
+func handleKeyCreate(store Store) http.Handler {
+	type request struct {
+		Name      string     `json:"name"`
+		ExpiresAt *time.Time `json:"expires_at"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		nk, err := store.CreateKey(r.Context(), r.PathValue("id"), req.Name, req.ExpiresAt)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, showNewKey(nk))
+	})
+}
+
+func handleKeyList(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := pageFrom(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		keys, total, err := store.ListKeys(r.Context(), r.PathValue("id"), p)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		list(w, "keys", keys, total, p)
+	})
+}
+
+// defaultRotationGrace is how long a rotated key keeps working when the
+// caller does not say: long enough to roll the new key out.
+const defaultRotationGrace = time.Hour
+
+func handleKeyRotate(store Store) http.Handler {
+	type request struct {
+		GracePeriodSeconds *int64 `json:"grace_period_seconds"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decodeOptional[request](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		grace := defaultRotationGrace
+		if req.GracePeriodSeconds != nil {
+			grace = time.Duration(*req.GracePeriodSeconds) * time.Second
+		}
+		nk, err := store.RotateKey(r.Context(), r.PathValue("id"), r.PathValue("key"), grace)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, showNewKey(nk))
+	})
+}
+
+func handleKeyRevoke(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k, err := store.RevokeKey(r.Context(), r.PathValue("id"), r.PathValue("key"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, k)
+	})
+}

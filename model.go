@@ -1,0 +1,136 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// Alias is a friendly model name clients ask for, resolved to a provider
+// model ("provider/model", LiteLLM's notation). Switching LiteLLMModel to
+// another provider needs no client change.
+type Alias struct {
+	Alias        string `json:"alias"`
+	LiteLLMModel string `json:"litellm_model"`
+	Description  string `json:"description"`
+	Active       bool   `json:"active"`
+	// Pricing overrides the catalogue's price for this alias; nil uses
+	// the catalogue.
+	Pricing   *Pricing  `json:"pricing,omitempty"`
+	Fallbacks []string  `json:"fallbacks"`
+	Metadata  Metadata  `json:"metadata"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Pricing is a price in integer micro-USD per one million tokens, so
+// "$2.50 per 1M input tokens" is InputPerM 2_500_000. Floats never hold
+// money in Gatehouse.
+type Pricing struct {
+	InputPerM  int64 `json:"-"`
+	OutputPerM int64 `json:"-"`
+}
+
+// AccessGroup is a named set of aliases granted to teams together
+// ("starter-models", "premium-models").
+type AccessGroup struct {
+	Name         string    `json:"group_name"`
+	Description  string    `json:"description"`
+	Active       bool      `json:"active"`
+	ModelAliases []string  `json:"model_aliases"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// AliasFilter narrows ListAliases.
+type AliasFilter struct {
+	Provider string
+	Active   *bool
+	Page
+}
+
+// AliasUpdate holds the fields an update may change; nil means keep.
+type AliasUpdate struct {
+	LiteLLMModel *string
+	Description  *string
+	Active       *bool
+	Pricing      **Pricing // non-nil pointer to nil clears the override
+	Fallbacks    *[]string
+	Metadata     *Metadata
+}
+
+// AliasUsage summarises the calls made through an alias.
+type AliasUsage struct {
+	TotalCalls       int64 `json:"total_calls"`
+	TotalCostMicros  int64 `json:"-"`
+	TotalTokens      int64 `json:"-"`
+	AvgTokensPerCall int64 `json:"avg_tokens_per_call"`
+}
+
+// AliasService manages aliases.
+type AliasService interface {
+	CreateAlias(ctx context.Context, a *Alias) error
+	FindAlias(ctx context.Context, alias string) (*Alias, error)
+	ListAliases(ctx context.Context, f AliasFilter) ([]*Alias, int, error)
+	UpdateAlias(ctx context.Context, alias string, upd AliasUpdate) (*Alias, error)
+	// DeleteAlias removes the alias from every access group too.
+	DeleteAlias(ctx context.Context, alias string) error
+	// AliasGroups lists the access groups containing the alias and the
+	// number of teams granted it through them.
+	AliasGroups(ctx context.Context, alias string) (groups []string, teams int, err error)
+}
+
+// AccessGroupFilter narrows ListAccessGroups.
+type AccessGroupFilter struct {
+	Active *bool
+	Page
+}
+
+// AccessGroupService manages access groups.
+type AccessGroupService interface {
+	CreateAccessGroup(ctx context.Context, g *AccessGroup) error
+	FindAccessGroup(ctx context.Context, name string) (*AccessGroup, error)
+	ListAccessGroups(ctx context.Context, f AccessGroupFilter) ([]*AccessGroup, int, error)
+	UpdateAccessGroup(ctx context.Context, name string, description *string, active *bool) (*AccessGroup, error)
+	AddGroupAliases(ctx context.Context, name string, aliases []string) (*AccessGroup, error)
+	RemoveGroupAliases(ctx context.Context, name string, aliases []string) (*AccessGroup, error)
+	// DeleteAccessGroup fails with ECONFLICT, naming them, while teams use
+	// the group.
+	DeleteAccessGroup(ctx context.Context, name string) error
+	// GroupTeams lists the teams granted the group.
+	GroupTeams(ctx context.Context, name string) ([]string, error)
+}
+
+// ModelChecker validates the provider model behind an alias: that its
+// provider is supported and, for an active alias, that a price is known
+// (from the catalogue or the alias's own pricing), so no call is ever
+// silently priced at $0.
+type ModelChecker interface {
+	CheckModel(litellmModel string, pricing *Pricing, active bool) error
+}
+
+// Validate checks an alias's own fields; the model behind it is checked by
+// a ModelChecker.
+func (a *Alias) Validate() error {
+	switch {
+	case a.Alias == "":
+		return FieldErrorf("alias", "alias is required.")
+	case !ValidAliasName(a.Alias):
+		return FieldErrorf("alias", "alias %q must be lowercase letters, digits, '.', '_', ':' or '-' (at most 128), starting with a letter or digit.", a.Alias)
+	case a.LiteLLMModel == "":
+		return FieldErrorf("litellm_model", "litellm_model is required, in provider/model form (e.g. openai/gpt-4).")
+	case len(a.Description) > 1024:
+		return FieldErrorf("description", "description must be at most 1024 characters.")
+	}
+	if _, _, ok := SplitModel(a.LiteLLMModel); !ok {
+		return FieldErrorf("litellm_model", "litellm_model %q must be in provider/model form (e.g. openai/gpt-4).", a.LiteLLMModel)
+	}
+	if a.Pricing != nil && (a.Pricing.InputPerM < 0 || a.Pricing.OutputPerM < 0) {
+		return FieldErrorf("pricing", "pricing must not be negative.")
+	}
+	for _, f := range a.Fallbacks {
+		if f == a.Alias {
+			return FieldErrorf("fallbacks", "An alias cannot be its own fallback.")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+
+	"github.com/gatehouse-llm/gatehouse"
+)
+
+var _ gatehouse.AliasService = (*DB)(nil)
+
+const aliasColumns = `alias, litellm_model, description, active, input_price_per_m, output_price_per_m, fallbacks, metadata, created_at, updated_at`
+
+func scanAlias(row interface{ Scan(...any) error }) (*gatehouse.Alias, error) {
+	var a gatehouse.Alias
+	var in, out sql.NullInt64
+	var fallbacks, meta []byte
+	if err := row.Scan(&a.Alias, &a.LiteLLMModel, &a.Description, &a.Active, &in, &out, &fallbacks, &meta, &a.CreatedAt, &a.UpdatedAt); err != nil {
+		return nil, err
+	}
+	if in.Valid && out.Valid {
+		a.Pricing = &gatehouse.Pricing{InputPerM: in.Int64, OutputPerM: out.Int64}
+	}
+	a.Fallbacks, a.Metadata = []string{}, gatehouse.Metadata{}
+	if err := scanJSON(fallbacks, &a.Fallbacks); err != nil {
+		return nil, err
+	}
+	return &a, scanJSON(meta, &a.Metadata)
+}
+
+func priceArgs(p *gatehouse.Pricing) (any, any) {
+	if p == nil {
+		return nil, nil
+	}
+	return p.InputPerM, p.OutputPerM
+}
+
+// checkAlias validates an alias, its model, and that its fallbacks exist.
+func (db *DB) checkAlias(ctx context.Context, q queryer, a *gatehouse.Alias) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if db.Models != nil {
+		if err := db.Models.CheckModel(a.LiteLLMModel, a.Pricing, a.Active); err != nil {
+			return err
+		}
+	}
+	for _, f := range a.Fallbacks {
+		var one int
+		err := q.QueryRowContext(ctx, `SELECT 1 FROM model_aliases WHERE alias = $1`, f).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return gatehouse.FieldErrorf("fallbacks", "Fallback alias %q does not exist; create it first.", f)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateAlias stores a new alias.
+func (db *DB) CreateAlias(ctx context.Context, a *gatehouse.Alias) error {
+	a.CreatedAt, a.UpdatedAt = db.Now(), db.Now()
+	if a.Metadata == nil {
+		a.Metadata = gatehouse.Metadata{}
+	}
+	if a.Fallbacks == nil {
+		a.Fallbacks = []string{}
+	}
+	a.Fallbacks = dedupe(a.Fallbacks)
+	return db.change(ctx, func(tx *Tx) error {
+		if err := db.checkAlias(ctx, tx, a); err != nil {
+			return err
+		}
+		in, out := priceArgs(a.Pricing)
+		_, err := tx.ExecContext(ctx, `INSERT INTO model_aliases (`+aliasColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			a.Alias, a.LiteLLMModel, a.Description, a.Active, in, out, jsonText(a.Fallbacks, "[]"), jsonText(a.Metadata, "{}"), a.CreatedAt, a.UpdatedAt)
+		if isUniqueViolation(err) {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "Alias %q already exists; update it with PUT /api/model-aliases/%s instead.", a.Alias, a.Alias)
+		} else if err != nil {
+			return err
+		}
+		return tx.audit("alias.create", "alias", a.Alias, nil, a)
+	})
+}
+
+func findAlias(ctx context.Context, q queryer, name string) (*gatehouse.Alias, error) {
+	a, err := scanAlias(q.QueryRowContext(ctx, `SELECT `+aliasColumns+` FROM model_aliases WHERE alias = $1`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Alias", name)
+	}
+	return a, err
+}
+
+// FindAlias returns one alias.
+func (db *DB) FindAlias(ctx context.Context, name string) (*gatehouse.Alias, error) {
+	return findAlias(ctx, db.sql, name)
+}
+
+// ListAliases returns a page of aliases ordered by name.
+func (db *DB) ListAliases(ctx context.Context, f gatehouse.AliasFilter) ([]*gatehouse.Alias, int, error) {
+	var w where
+	if f.Provider != "" {
+		w.add("litellm_model LIKE ?", f.Provider+"/%")
+	}
+	if f.Active != nil {
+		w.add("active = ?", *f.Active)
+	}
+	total, err := db.count(ctx, db.sql, "model_aliases", &w)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+aliasColumns+` FROM model_aliases`+w.String()+` ORDER BY alias`+w.page(f.Page), w.args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := []*gatehouse.Alias{}
+	for rows.Next() {
+		a, err := scanAlias(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, a)
+	}
+	return out, total, rows.Err()
+}
+
+// UpdateAlias applies a partial update; a new litellm_model takes effect on
+// the next request.
+func (db *DB) UpdateAlias(ctx context.Context, name string, upd gatehouse.AliasUpdate) (*gatehouse.Alias, error) {
+	var out *gatehouse.Alias
+	err := db.change(ctx, func(tx *Tx) error {
+		before, err := findAlias(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		a := *before
+		if upd.LiteLLMModel != nil {
+			a.LiteLLMModel = *upd.LiteLLMModel
+		}
+		if upd.Description != nil {
+			a.Description = *upd.Description
+		}
+		if upd.Active != nil {
+			a.Active = *upd.Active
+		}
+		if upd.Pricing != nil {
+			a.Pricing = *upd.Pricing
+		}
+		if upd.Fallbacks != nil {
+			a.Fallbacks = dedupe(*upd.Fallbacks)
+		}
+		if upd.Metadata != nil {
+			a.Metadata = *upd.Metadata
+		}
+		if err := db.checkAlias(ctx, tx, &a); err != nil {
+			return err
+		}
+		a.UpdatedAt = db.Now()
+		in, outP := priceArgs(a.Pricing)
+		if _, err := tx.ExecContext(ctx, `UPDATE model_aliases SET litellm_model = $1, description = $2, active = $3,
+			input_price_per_m = $4, output_price_per_m = $5, fallbacks = $6, metadata = $7, updated_at = $8 WHERE alias = $9`,
+			a.LiteLLMModel, a.Description, a.Active, in, outP, jsonText(a.Fallbacks, "[]"), jsonText(a.Metadata, "{}"), a.UpdatedAt, name); err != nil {
+			return err
+		}
+		out = &a
+		action := "alias.update"
+		if upd.Active != nil && *upd.Active != before.Active && upd.LiteLLMModel == nil && upd.Description == nil {
+			action = map[bool]string{true: "alias.enable", false: "alias.disable"}[*upd.Active]
+		}
+		return tx.audit(action, "alias", name, before, a)
+	})
+	return out, err
+}
+
+// DeleteAlias deletes an alias, its access group memberships, and its
+// place in other aliases' fallbacks.
+func (db *DB) DeleteAlias(ctx context.Context, name string) error {
+	return db.change(ctx, func(tx *Tx) error {
+		before, err := findAlias(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT alias, fallbacks FROM model_aliases WHERE alias <> $1`, name)
+		if err != nil {
+			return err
+		}
+		type fix struct {
+			alias     string
+			fallbacks []string
+		}
+		var fixes []fix
+		for rows.Next() {
+			var a string
+			var raw []byte
+			var fb []string
+			if err := rows.Scan(&a, &raw); err != nil {
+				rows.Close()
+				return err
+			}
+			if err := scanJSON(raw, &fb); err != nil {
+				rows.Close()
+				return err
+			}
+			if i := slices.Index(fb, name); i >= 0 {
+				fixes = append(fixes, fix{a, slices.Delete(fb, i, i+1)})
+			}
+		}
+		rows.Close()
+		for _, f := range fixes {
+			if _, err := tx.ExecContext(ctx, `UPDATE model_aliases SET fallbacks = $1 WHERE alias = $2`, jsonText(f.fallbacks, "[]"), f.alias); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_group_aliases WHERE alias = $1`, name); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM model_aliases WHERE alias = $1`, name); err != nil {
+			return err
+		}
+		return tx.audit("alias.delete", "alias", name, before, nil)
+	})
+}
+
+// AliasGroups lists the groups containing an alias and counts the distinct
+// teams granted it through active groups.
+func (db *DB) AliasGroups(ctx context.Context, name string) ([]string, int, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT group_name FROM access_group_aliases WHERE alias = $1 ORDER BY group_name`, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	groups, err := collectStrings(rows)
+	if err != nil {
+		return nil, 0, err
+	}
+	var teams int
+	err = db.sql.QueryRowContext(ctx, `
+		SELECT COUNT(DISTINCT tag.team_id) FROM team_access_groups tag
+		JOIN access_group_aliases aga ON aga.group_name = tag.group_name
+		JOIN access_groups g ON g.name = tag.group_name
+		WHERE aga.alias = $1 AND g.active`, name).Scan(&teams)
+	return groups, teams, err
+}

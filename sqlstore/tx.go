@@ -1,0 +1,174 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gatehouse-llm/gatehouse"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+)
+
+// Tx is a transaction of a control-plane change. Every change made through
+// change() is audited and bumps the state version in the same transaction,
+// so replicas that see the new version also see the change.
+type Tx struct {
+	*sql.Tx
+	db  *DB
+	ctx context.Context
+}
+
+// change runs fn in a transaction, then bumps the state version and
+// commits. An error from fn rolls everything back: a rejected request
+// changes nothing.
+func (db *DB) change(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer sqlTx.Rollback()
+	tx := &Tx{Tx: sqlTx, db: db, ctx: ctx}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE gatehouse_state SET version = version + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("bump state version: %w", err)
+	}
+	return sqlTx.Commit()
+}
+
+// audit records one change by the context's actor.
+func (tx *Tx) audit(action, resourceType, resourceID string, before, after any) error {
+	enc := func(v any) (any, error) {
+		if v == nil {
+			return nil, nil
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		return string(b), nil
+	}
+	b, err := enc(before)
+	if err != nil {
+		return err
+	}
+	a, err := enc(after)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(tx.ctx, `
+		INSERT INTO audit_log (id, actor, action, resource_type, resource_id, before_state, after_state, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		newID(), gatehouse.ActorFrom(tx.ctx).String(), action, resourceType, resourceID, b, a, tx.db.Now())
+	if err != nil {
+		return fmt.Errorf("write audit entry: %w", err)
+	}
+	return nil
+}
+
+// StateVersion returns the current control-plane version; replicas poll it
+// to learn that their in-memory state is stale.
+func (db *DB) StateVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := db.sql.QueryRowContext(ctx, `SELECT version FROM gatehouse_state WHERE id = 1`).Scan(&v)
+	return v, err
+}
+
+// newID returns a time-ordered unique id.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// isUniqueViolation reports whether err is a unique or primary key clash.
+func isUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		return lite.Code() == 2067 || lite.Code() == 1555 // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
+	}
+	return false
+}
+
+// jsonText encodes v for a JSON column ("{}" / "[]" rather than null for
+// empty values, so readers never special-case NULL).
+func jsonText(v any, empty string) string {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return empty
+	}
+	return string(b)
+}
+
+// scanJSON decodes a JSON column into v.
+func scanJSON(raw []byte, v any) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// placeholders returns "$from, $from+1, …" for n arguments.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
+
+// where accumulates optional filter conditions with numbered arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// add appends a condition; "?" in cond is replaced by the next argument's
+// placeholder.
+func (w *where) add(cond string, arg any) {
+	w.args = append(w.args, arg)
+	w.conds = append(w.conds, strings.Replace(cond, "?", fmt.Sprintf("$%d", len(w.args)), 1))
+}
+
+// String renders " WHERE …" or "".
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// page renders LIMIT/OFFSET with the next two placeholders.
+func (w *where) page(p gatehouse.Page) string {
+	p = p.Normalize()
+	w.args = append(w.args, p.Limit, p.Offset)
+	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
+}
+
+// count runs SELECT COUNT(*) FROM table with the filter.
+func (db *DB) count(ctx context.Context, q queryer, table string, w *where) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+w.String(), w.args...).Scan(&n)
+	return n, err
+}
+
+// queryer is satisfied by *sql.DB and *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// notFound builds the standard 404 error.
+func notFound(kind, id string) error {
+	return gatehouse.Errorf(gatehouse.ENOTFOUND, "%s %q not found.", kind, id)
+}
