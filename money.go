@@ -53,7 +53,7 @@ func FormatMicros(m int64) string {
 	sign := ""
 	u := uint64(m)
 	if m < 0 {
-		sign, u = "-", uint64(-(m + 1))+1 // safe for math.MinInt64
+		sign, u = "-", uint64(-(m+1))+1 // safe for math.MinInt64
 	}
 	frac := strconv.FormatUint(u%MicrosPerUnit+MicrosPerUnit, 10)[1:]
 	frac = strings.TrimRight(frac, "0")
