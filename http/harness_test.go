@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-llm/gatehouse"
 	"github.com/gatehouse-llm/gatehouse/catalog"
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
@@ -46,7 +47,8 @@ func newHarness(t *testing.T, db *sqlstore.DB) *harness {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(NewServer(Deps{Store: db, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
-		SupportedProvider: catalog.Default().Supports, Version: "test"}))
+		SupportedProvider: catalog.Default().Supports, Version: "test",
+		TestCredential: func(ctx context.Context, c *gatehouse.Credential) error { return nil }}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, DB: db, State: st, Server: srv, Master: master}
 }
