@@ -67,6 +67,7 @@ func handleCredentialCreate(store Store, supported func(string) bool) http.Handl
 		if req.Extra != nil {
 			c.Extra = *req.Extra
 		}
+		c.Provider = strings.ToLower(strings.TrimSpace(c.Provider))
 		if supported != nil && c.Provider != "" && !supported(c.Provider) {
 			writeError(w, r, gatehouse.FieldErrorf("provider", "Provider %q is not supported; GET /api/providers lists the supported ones.", c.Provider))
 			return

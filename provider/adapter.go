@@ -123,6 +123,8 @@ func KindForStatus(status int) ErrorKind {
 	switch {
 	case status == http.StatusTooManyRequests:
 		return ErrRateLimited
+	case status == http.StatusRequestTimeout:
+		return ErrTimeout
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return ErrAuth
 	case status >= 500:

@@ -66,6 +66,11 @@ var knownChatFields = map[string]bool{
 	"parallel_tool_calls": true, "stream": true, "stream_options": true,
 }
 
+// IsModeledChatField reports whether a request field is one ChatRequest
+// models itself. Such fields never come from Extra, even when an adapter
+// deliberately leaves one out of the upstream body.
+func IsModeledChatField(key string) bool { return knownChatFields[key] }
+
 // UnmarshalJSON decodes an OpenAI-style request body, accepting
 // max_completion_tokens as a synonym of max_tokens and a bare string for
 // stop, and keeping unknown fields in Extra.

@@ -81,11 +81,11 @@ func (db *DB) CreateCredential(ctx context.Context, c *gatehouse.Credential) err
 			c.ID, c.OrganizationID, c.Provider, c.Name, db.Sealer.Seal(c.APIKey, c.ID), c.APIKeyLast4, c.APIBase,
 			jsonText(db.sealExtras(c.ID, c.Extra), "{}"), c.Active, c.CreatedAt, c.UpdatedAt)
 		if isUniqueViolation(err) {
-			scope := "operator-wide"
+			scope := "operator-wide " + c.Provider + " credentials"
 			if c.OrganizationID != "" {
-				scope = "organization " + c.OrganizationID
+				scope = "organization " + c.OrganizationID + "'s " + c.Provider + " credentials"
 			}
-			return gatehouse.Errorf(gatehouse.ECONFLICT, "A credential named %q already exists for %s.", c.Name, scope)
+			return gatehouse.ConflictFieldErrorf("credential_name", "A credential named %q already exists among the %s.", c.Name, scope)
 		} else if err != nil {
 			return err
 		}

@@ -95,7 +95,7 @@ CREATE TABLE provider_credentials (
     active             BOOLEAN NOT NULL,
     created_at         TIMESTAMP NOT NULL,
     updated_at         TIMESTAMP NOT NULL,
-    UNIQUE (organization_id, name)
+    UNIQUE (organization_id, provider, name)
 );
 CREATE INDEX provider_credentials_lookup ON provider_credentials (organization_id, provider);
 
