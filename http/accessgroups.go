@@ -17,14 +17,16 @@ func showGroup(r *http.Request, store Store, g *gatehouse.AccessGroup) (groupJSO
 	return groupJSON{AccessGroup: g, TeamsUsing: teams}, err
 }
 
+// groupCreateRequest is the body of handleGroupCreate.
+type groupCreateRequest struct {
+	GroupName    string   `json:"group_name"`
+	Description  string   `json:"description"`
+	ModelAliases []string `json:"model_aliases"`
+}
+
 func handleGroupCreate(store Store) http.Handler {
-	type request struct {
-		GroupName    string   `json:"group_name"`
-		Description  string   `json:"description"`
-		ModelAliases []string `json:"model_aliases"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[groupCreateRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -87,13 +89,15 @@ func handleGroupGet(store Store) http.Handler {
 	})
 }
 
+// groupUpdateRequest is the body of handleGroupUpdate.
+type groupUpdateRequest struct {
+	Description *string `json:"description"`
+	Active      *bool   `json:"active"`
+}
+
 func handleGroupUpdate(store Store) http.Handler {
-	type request struct {
-		Description *string `json:"description"`
-		Active      *bool   `json:"active"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[groupUpdateRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -113,12 +117,14 @@ func handleGroupUpdate(store Store) http.Handler {
 }
 
 // handleGroupMembers adds or removes aliases.
+// groupMembersRequest is the body of handleGroupMembers.
+type groupMembersRequest struct {
+	ModelAliases []string `json:"model_aliases"`
+}
+
 func handleGroupMembers(store Store, add bool) http.Handler {
-	type request struct {
-		ModelAliases []string `json:"model_aliases"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[groupMembersRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return

@@ -16,13 +16,15 @@ const sessionTTL = 12 * time.Hour
 
 func validRole(role string) bool { return gatehouse.RoleRank(role) > 0 }
 
+// loginRequest is the body of handleLogin.
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
 func handleLogin(s *server) http.Handler {
-	type request struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[loginRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -54,7 +56,7 @@ func handleLogin(s *server) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, map[string]any{"access_token": token, "token_type": "bearer", "expires_at": sess.ExpiresAt, "user": u})
+		encode(w, http.StatusOK, loginResponse{AccessToken: token, TokenType: "bearer", ExpiresAt: sess.ExpiresAt, User: u})
 	})
 }
 
@@ -84,15 +86,17 @@ func handleMe(store Store) http.Handler {
 	})
 }
 
+// adminUserCreateRequest is the body of handleAdminUserCreate.
+type adminUserCreateRequest struct {
+	Email       string `json:"email"`
+	DisplayName string `json:"display_name"`
+	Password    string `json:"password"`
+	Role        string `json:"role"`
+}
+
 func handleAdminUserCreate(store Store) http.Handler {
-	type request struct {
-		Email       string `json:"email"`
-		DisplayName string `json:"display_name"`
-		Password    string `json:"password"`
-		Role        string `json:"role"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[adminUserCreateRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -142,15 +146,17 @@ func handleAdminUserList(store Store) http.Handler {
 	})
 }
 
+// adminUserUpdateRequest is the body of handleAdminUserUpdate.
+type adminUserUpdateRequest struct {
+	DisplayName *string `json:"display_name"`
+	Role        *string `json:"role"`
+	IsActive    *bool   `json:"is_active"`
+	Password    *string `json:"password"`
+}
+
 func handleAdminUserUpdate(store Store) http.Handler {
-	type request struct {
-		DisplayName *string `json:"display_name"`
-		Role        *string `json:"role"`
-		IsActive    *bool   `json:"is_active"`
-		Password    *string `json:"password"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[adminUserUpdateRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -197,13 +203,15 @@ func handleAdminUserDelete(store Store) http.Handler {
 	})
 }
 
+// changePasswordRequest is the body of handleChangePassword.
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
 func handleChangePassword(store Store) http.Handler {
-	type request struct {
-		CurrentPassword string `json:"current_password"`
-		NewPassword     string `json:"new_password"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[changePasswordRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return

@@ -81,9 +81,11 @@ type authzCase struct {
 }
 
 var authzCases = map[string]authzCase{
-	"GET /health":  {"", 200},
-	"GET /ready":   {"", 200},
-	"GET /version": {"", 200},
+	"GET /health":       {"", 200},
+	"GET /ready":        {"", 200},
+	"GET /version":      {"", 200},
+	"GET /openapi.json": {"", 200},
+	"GET /docs":         {"", 200},
 
 	"POST /api/model-aliases/create":          {`{"alias": "new%[1]s", "litellm_model": "openai/gpt-4"}`, 201},
 	"GET /api/model-aliases":                  {"", 200},

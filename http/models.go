@@ -27,7 +27,7 @@ func handleV1Models(st *state.State) http.Handler {
 		for _, a := range st.Snapshot().CallableAliases(c.Team.ID) {
 			out = append(out, showModel(a))
 		}
-		encode(w, http.StatusOK, map[string]any{"object": "list", "data": out})
+		encode(w, http.StatusOK, modelListResponse{Object: "list", Data: out})
 	})
 }
 

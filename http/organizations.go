@@ -6,14 +6,16 @@ import (
 	"github.com/gatehouse-llm/gatehouse"
 )
 
+// orgCreateRequest is the body of handleOrgCreate.
+type orgCreateRequest struct {
+	OrganizationID string             `json:"organization_id"`
+	Name           string             `json:"name"`
+	Metadata       gatehouse.Metadata `json:"metadata"`
+}
+
 func handleOrgCreate(store Store) http.Handler {
-	type request struct {
-		OrganizationID string             `json:"organization_id"`
-		Name           string             `json:"name"`
-		Metadata       gatehouse.Metadata `json:"metadata"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[orgCreateRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -54,13 +56,15 @@ func handleOrgGet(store Store) http.Handler {
 	})
 }
 
+// orgUpdateRequest is the body of handleOrgUpdate.
+type orgUpdateRequest struct {
+	Name     *string             `json:"name"`
+	Metadata *gatehouse.Metadata `json:"metadata"`
+}
+
 func handleOrgUpdate(store Store) http.Handler {
-	type request struct {
-		Name     *string             `json:"name"`
-		Metadata *gatehouse.Metadata `json:"metadata"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[orgUpdateRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return

@@ -53,24 +53,28 @@ func writeTeam(w http.ResponseWriter, r *http.Request, store Store, status int, 
 	encode(w, status, j)
 }
 
+// teamCreateRequest is the body of handleTeamCreate.
+type teamCreateRequest struct {
+	OrganizationID   string             `json:"organization_id"`
+	TeamID           string             `json:"team_id"`
+	TeamAlias        string             `json:"team_alias"`
+	AccessGroups     []string           `json:"access_groups"`
+	CreditsAllocated int64              `json:"credits_allocated"`
+	BudgetMode       string             `json:"budget_mode"`
+	Metadata         gatehouse.Metadata `json:"metadata"`
+}
+
+// teamCreateResponse is the body of handleTeamCreate.
+type teamCreateResponse struct {
+	teamJSON
+	VirtualKey string         `json:"virtual_key"`
+	Key        *gatehouse.Key `json:"key"`
+	Message    string         `json:"message"`
+}
+
 func handleTeamCreate(store Store) http.Handler {
-	type request struct {
-		OrganizationID   string             `json:"organization_id"`
-		TeamID           string             `json:"team_id"`
-		TeamAlias        string             `json:"team_alias"`
-		AccessGroups     []string           `json:"access_groups"`
-		CreditsAllocated int64              `json:"credits_allocated"`
-		BudgetMode       string             `json:"budget_mode"`
-		Metadata         gatehouse.Metadata `json:"metadata"`
-	}
-	type response struct {
-		teamJSON
-		VirtualKey string         `json:"virtual_key"`
-		Key        *gatehouse.Key `json:"key"`
-		Message    string         `json:"message"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[teamCreateRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -90,7 +94,7 @@ func handleTeamCreate(store Store) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, http.StatusCreated, response{teamJSON: j, VirtualKey: nk.Secret, Key: nk.Key,
+		encode(w, http.StatusCreated, teamCreateResponse{teamJSON: j, VirtualKey: nk.Secret, Key: nk.Key,
 			Message: "Store virtual_key now: it is shown only this once."})
 	})
 }
@@ -135,15 +139,17 @@ func handleTeamGet(store Store) http.Handler {
 	})
 }
 
+// teamUpdateRequest is the body of handleTeamUpdate.
+type teamUpdateRequest struct {
+	TeamAlias    *string             `json:"team_alias"`
+	BudgetMode   *string             `json:"budget_mode"`
+	Metadata     *gatehouse.Metadata `json:"metadata"`
+	AccessGroups *[]string           `json:"access_groups"`
+}
+
 func handleTeamUpdate(store Store) http.Handler {
-	type request struct {
-		TeamAlias    *string             `json:"team_alias"`
-		BudgetMode   *string             `json:"budget_mode"`
-		Metadata     *gatehouse.Metadata `json:"metadata"`
-		AccessGroups *[]string           `json:"access_groups"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[teamUpdateRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -221,13 +227,15 @@ func showNewKey(nk *gatehouse.NewKey) newKeyJSON {
 	return newKeyJSON{Key: nk.Key, VirtualKey: nk.Secret, Message: "Store virtual_key now: it is shown only this once."}
 }
 
+// keyCreateRequest is the body of handleKeyCreate.
+type keyCreateRequest struct {
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
 func handleKeyCreate(store Store) http.Handler {
-	type request struct {
-		Name      string     `json:"name"`
-		ExpiresAt *time.Time `json:"expires_at"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](w, r)
+		req, err := decode[keyCreateRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -261,12 +269,14 @@ func handleKeyList(store Store) http.Handler {
 // caller does not say: long enough to roll the new key out.
 const defaultRotationGrace = time.Hour
 
+// keyRotateRequest is the body of handleKeyRotate.
+type keyRotateRequest struct {
+	GracePeriodSeconds *int64 `json:"grace_period_seconds"`
+}
+
 func handleKeyRotate(store Store) http.Handler {
-	type request struct {
-		GracePeriodSeconds *int64 `json:"grace_period_seconds"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decodeOptional[request](w, r)
+		req, err := decodeOptional[keyRotateRequest](w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
