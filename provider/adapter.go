@@ -56,6 +56,13 @@ type Embedder interface {
 	Embed(ctx context.Context, ep Endpoint, req *EmbeddingRequest) (*EmbeddingResponse, error)
 }
 
+// Checker is implemented by adapters that can tell whether an endpoint's
+// credential is accepted without spending tokens, typically by listing
+// models. The management API's credential test uses it.
+type Checker interface {
+	Check(ctx context.Context, ep Endpoint) error
+}
+
 // Stream yields the chunks of a streamed answer.
 type Stream interface {
 	// Recv returns the next chunk, or io.EOF after the last one. A stream
