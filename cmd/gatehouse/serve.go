@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-llm/gatehouse"
 	"github.com/gatehouse-llm/gatehouse/catalog"
+	"github.com/gatehouse-llm/gatehouse/gateway"
 	ghttp "github.com/gatehouse-llm/gatehouse/http"
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
@@ -57,6 +58,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	go st.Run(ctx)
 
+	registry := gateway.DefaultRegistry()
+	endpoints := gateway.NewEndpoints(getenv, gateway.DefaultTimeouts)
+
 	handler := ghttp.NewServer(ghttp.Deps{
 		Logger:            logger,
 		Readiness:         db,
@@ -64,7 +68,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Store:             db,
 		State:             st,
 		MasterKeyHash:     masterHash,
-		SupportedProvider: models.Supports,
+		SupportedProvider: registry.Supports,
+		TestCredential:    gateway.Tester(registry, endpoints),
 	})
 	return listenAndServe(ctx, cfg, handler, logger)
 }
