@@ -130,10 +130,14 @@ func (s *server) requireTeamKey(h http.Handler) http.Handler {
 		if token == "" {
 			token = strings.TrimSpace(r.Header.Get("X-Api-Key"))
 		}
-		c, err := s.State.Snapshot().Authenticate(token, s.Now())
+		now := s.Now()
+		c, err := s.State.Snapshot().Authenticate(token, now)
 		if err != nil {
 			writeError(w, r, err)
 			return
+		}
+		if s.KeyUse != nil {
+			s.KeyUse.Used(c.Key.ID, now)
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 	})

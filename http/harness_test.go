@@ -25,6 +25,7 @@ type harness struct {
 	State  *state.State
 	Server *httptest.Server
 	Master string
+	KeyUse *sqlstore.KeyUse
 }
 
 func newHarness(t *testing.T, db *sqlstore.DB) *harness {
@@ -46,11 +47,12 @@ func newHarness(t *testing.T, db *sqlstore.DB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(NewServer(Deps{Store: db, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
+	keyUse := sqlstore.NewKeyUse(db, nil)
+	srv := httptest.NewServer(NewServer(Deps{Store: db, KeyUse: keyUse, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
 		SupportedProvider: catalog.Default().Supports, Version: "test",
 		TestCredential: func(ctx context.Context, c *gatehouse.Credential) error { return nil }}))
 	t.Cleanup(srv.Close)
-	return &harness{t: t, DB: db, State: st, Server: srv, Master: master}
+	return &harness{t: t, DB: db, State: st, Server: srv, Master: master, KeyUse: keyUse}
 }
 
 // response is a decoded JSON answer.

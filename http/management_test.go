@@ -137,7 +137,13 @@ func TestKeyLifecycle(t *testing.T) {
 		if ok(first) != 200 {
 			t.Fatal("first key refused")
 		}
+		if err := h.KeyUse.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		keys := h.admin("GET", "/api/teams/t/keys", "", 200)["keys"].([]any)
+		if keys[0].(map[string]any)["last_used_at"] == nil {
+			t.Error("last_used_at not recorded after a use")
+		}
 		firstID := keys[0].(map[string]any)["key_id"].(string)
 		if p := keys[0].(map[string]any)["prefix"].(string); !strings.HasPrefix(first, p) || len(p) != 12 {
 			t.Errorf("prefix %q does not identify the key", p)

@@ -53,6 +53,10 @@ type Deps struct {
 	// SupportedProvider reports whether a provider name is supported; nil
 	// accepts any.
 	SupportedProvider func(name string) bool
+	// KeyUse records when team keys are used; nil records nothing.
+	KeyUse interface {
+		Used(keyID string, at time.Time)
+	}
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -57,6 +57,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("load control plane: %w", err)
 	}
 	go st.Run(ctx)
+	keyUse := sqlstore.NewKeyUse(db, logger)
+	keyUseDone := make(chan struct{})
+	keyUseCtx, stopKeyUse := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { keyUse.Run(keyUseCtx); close(keyUseDone) }()
+	// Pending writes are flushed after the last request has finished.
+	defer func() { stopKeyUse(); <-keyUseDone }()
 
 	registry := gateway.DefaultRegistry()
 	endpoints := gateway.NewEndpoints(getenv, gateway.DefaultTimeouts)
@@ -70,6 +76,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MasterKeyHash:     masterHash,
 		SupportedProvider: registry.Supports,
 		TestCredential:    gateway.Tester(registry, endpoints),
+		KeyUse:            keyUse,
 	})
 	return listenAndServe(ctx, cfg, handler, logger)
 }
