@@ -142,6 +142,7 @@ var authzCases = map[string]authzCase{
 	"PUT /api/admin-users/{id}":                {`{"display_name": "Renamed"}`, 200},
 	"DELETE /api/admin-users/{id}":             {"", 200},
 	"GET /api/audit-log":                       {"", 200},
+	"GET /api/providers":                       {"", 200},
 
 	"GET /v1/models":         {"", 200},
 	"GET /v1/models/{model}": {"", 200},

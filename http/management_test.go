@@ -329,3 +329,44 @@ func TestCredentials(t *testing.T) {
 		}
 	})
 }
+
+func TestProviders(t *testing.T) {
+	h := newHarness(t, storetest.OpenSQLite(t))
+	all := h.admin("GET", "/api/providers", "", 200)
+	byName := map[string]map[string]any{}
+	for _, p := range all["providers"].([]any) {
+		p := p.(map[string]any)
+		byName[p["provider"].(string)] = p
+	}
+	for _, name := range []string{"openai", "anthropic", "gemini", "bedrock", "azure", "mistral", "groq", "mock", "openai_compatible"} {
+		if byName[name] == nil {
+			t.Errorf("provider %s missing", name)
+		}
+	}
+	if byName["azure"]["open"] != true || byName["openai"]["open"] != false {
+		t.Error("open flags wrong")
+	}
+	found := false
+	for _, m := range byName["openai"]["models"].([]any) {
+		m := m.(map[string]any)
+		if m["litellm_model"] == "openai/gpt-4o" {
+			found = true
+			if m["input_per_million"] == nil || m["context_window"].(float64) <= 0 {
+				t.Errorf("gpt-4o entry incomplete: %v", m)
+			}
+		}
+	}
+	if !found {
+		t.Error("openai/gpt-4o not listed")
+	}
+	for _, m := range byName["mock"]["models"].([]any) {
+		if m.(map[string]any)["input_per_million"] != "0.00" {
+			t.Errorf("mock models must carry an explicit zero price: %v", m)
+		}
+	}
+	one := h.admin("GET", "/api/providers?provider=anthropic", "", 200)
+	if len(one["providers"].([]any)) != 1 {
+		t.Errorf("filter: %v", one)
+	}
+	h.admin("GET", "/api/providers?provider=acme", "", 404)
+}

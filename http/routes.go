@@ -76,6 +76,8 @@ func (s *server) routes() []route {
 		{"DELETE", "/api/provider-credentials/{id}", admin, "Delete a provider credential", handleCredentialDelete(st), nil, nil},
 		{"POST", "/api/provider-credentials/{id}/test", admin, "Check that the provider accepts a credential", handleCredentialTest(st, s.TestCredential), nil, nil},
 
+		{"GET", "/api/providers", viewer, "Supported providers and the models the catalogue prices", handleProviders(s.Catalog, s.SupportedProvider, s.Now), nil, one(providersResponse{})},
+
 		{"POST", "/api/admin-users/login", public, "Log in; returns an expiring session token", handleLogin(s), loginRequest{}, one(loginResponse{})},
 		{"POST", "/api/admin-users/logout", session, "Revoke the current session", handleLogout(st), nil, nil},
 		{"GET", "/api/admin-users/me", viewer, "Who am I", handleMe(st), nil, one(gatehouse.AdminUser{})},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
+	"github.com/gatehouse-llm/gatehouse/catalog"
 	"github.com/gatehouse-llm/gatehouse/state"
 )
 
@@ -50,6 +51,8 @@ type Deps struct {
 	// TestCredential backs POST /api/provider-credentials/{id}/test; nil
 	// answers that testing is unavailable.
 	TestCredential CredentialTester
+	// Catalog describes known models and prices.
+	Catalog *catalog.Catalog
 	// SupportedProvider reports whether a provider name is supported; nil
 	// accepts any.
 	SupportedProvider func(name string) bool
@@ -74,6 +77,9 @@ func NewServer(d Deps) http.Handler {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Catalog == nil {
+		d.Catalog = catalog.Default()
 	}
 	s := &server{Deps: d, logins: newLoginThrottle(d.Now)}
 	mux := http.NewServeMux()

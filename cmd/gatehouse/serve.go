@@ -74,6 +74,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Store:             db,
 		State:             st,
 		MasterKeyHash:     masterHash,
+		Catalog:           models,
 		SupportedProvider: registry.Supports,
 		TestCredential:    gateway.Tester(registry, endpoints),
 		KeyUse:            keyUse,
