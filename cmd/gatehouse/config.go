@@ -28,6 +28,7 @@ type Config struct {
 	LogFormat       string
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	LiteLLMConfig   string
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -83,6 +84,8 @@ var settings = []setting{
 			}
 			return errors.New("must be debug, info, warn or error")
 		}},
+	{"litellm_config", "", "LiteLLM litellm_config.yaml whose model_list is imported at start as aliases and operator-wide credentials (existing ones are kept)",
+		func(c *Config, v string) error { c.LiteLLMConfig = v; return nil }},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse"
 	"github.com/gatehouse-llm/gatehouse/catalog"
 	"github.com/gatehouse-llm/gatehouse/gateway"
+	"github.com/gatehouse-llm/gatehouse/litellm"
 	ghttp "github.com/gatehouse-llm/gatehouse/http"
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
@@ -51,6 +52,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	models := catalog.Default()
 	db.Models = models
+	if cfg.LiteLLMConfig != "" {
+		lc, err := litellm.Load(cfg.LiteLLMConfig, getenv)
+		if err != nil {
+			return err
+		}
+		if _, err := litellm.Import(ctx, db, models, lc, logger); err != nil {
+			return fmt.Errorf("import %s: %w", cfg.LiteLLMConfig, err)
+		}
+	}
 
 	st, err := state.New(ctx, db, logger)
 	if err != nil {
