@@ -1,8 +1,10 @@
 package gatehouse
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -61,4 +63,41 @@ func FormatMicros(m int64) string {
 		frac += "0"
 	}
 	return sign + strconv.FormatUint(u/MicrosPerUnit, 10) + "." + frac
+}
+
+// Credits is an amount of credits in micro-credits (1 credit = 1,000,000),
+// written in JSON as a decimal number of credits: 1000, 0.125.
+type Credits int64
+
+// OneCredit is one credit.
+const OneCredit Credits = MicrosPerUnit
+
+// MarshalJSON writes the amount as a plain decimal number.
+func (c Credits) MarshalJSON() ([]byte, error) {
+	s := FormatMicros(int64(c))
+	s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	return []byte(s), nil
+}
+
+// UnmarshalJSON reads a number or a decimal string exactly; more than six
+// decimal places is an error rather than a rounding.
+func (c *Credits) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	neg := strings.HasPrefix(s, "-")
+	m, err := ParseMicros(strings.TrimPrefix(s, "-"))
+	if err != nil {
+		// A type error lets encoding/json name the field at fault.
+		return &json.UnmarshalTypeError{Value: "credits " + s, Type: reflect.TypeFor[Credits]()}
+	}
+	if neg {
+		m = -m
+	}
+	*c = Credits(m)
+	return nil
+}
+
+// String renders the amount in credits.
+func (c Credits) String() string {
+	b, _ := c.MarshalJSON()
+	return string(b)
 }

@@ -26,6 +26,12 @@ type Organization struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// Default conversion rates of a new team.
+const (
+	DefaultCreditsPerDollar Credits = 10 * OneCredit
+	DefaultTokensPerCredit  int64   = 10_000
+)
+
 // Budget modes decide what a team's credits pay for.
 const (
 	BudgetJobBased          = "job_based"          // one credit per completed job
@@ -46,9 +52,24 @@ type Team struct {
 	Alias            string    `json:"team_alias"`
 	Status           string    `json:"status"`
 	BudgetMode       string    `json:"budget_mode"`
-	CreditsAllocated int64     `json:"credits_allocated"`
-	CreditsRemaining int64     `json:"credits_remaining"`
-	AccessGroups     []string  `json:"access_groups"`
+	// CreditsAllocated is every credit ever granted; CreditsBalance what
+	// is left; CreditsHeld the part of the balance set aside for work in
+	// progress; CreditsRemaining what new work may still use.
+	CreditsAllocated Credits `json:"credits_allocated"`
+	CreditsBalance   Credits `json:"credits_balance"`
+	CreditsHeld      Credits `json:"credits_held"`
+	CreditsRemaining Credits `json:"credits_remaining"`
+	// CreditsPerDollar converts cost to credits (consumption_usd);
+	// TokensPerCredit converts tokens (consumption_tokens).
+	CreditsPerDollar Credits `json:"credits_per_dollar"`
+	TokensPerCredit  int64   `json:"tokens_per_credit"`
+	// MarkupBP is the client-cost markup over provider cost in basis
+	// points (1250 = 12.5%).
+	MarkupBP     int64      `json:"-"`
+	RefillAmount Credits    `json:"auto_refill_amount"`
+	RefillPeriod string     `json:"auto_refill_period"` // "", daily, weekly, monthly
+	LastRefillAt *time.Time `json:"last_refill_at"`
+	AccessGroups []string   `json:"access_groups"`
 	Metadata         Metadata  `json:"metadata"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -119,6 +120,8 @@ func decodeError(err error) error {
 		return gatehouse.Errorf(gatehouse.EINVALID, "Request body is not valid JSON (at byte %d).", syntax.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return gatehouse.Errorf(gatehouse.EINVALID, "Request body is truncated JSON.")
+	case errors.As(err, &typ) && typ.Type == reflect.TypeFor[gatehouse.Credits]():
+		return gatehouse.FieldErrorf(typ.Field, "Field %q must be a number of credits with at most 6 decimal places.", typ.Field)
 	case errors.As(err, &typ):
 		if typ.Field == "" {
 			return gatehouse.Errorf(gatehouse.EINVALID, "Request body must be a JSON object.")

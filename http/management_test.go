@@ -57,7 +57,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"team with unknown group", "POST", "/api/teams/create", `{"organization_id": "o", "team_id": "t2", "access_groups": ["nope"]}`, 404, "not_found", "access_groups"},
 		{"team bad budget mode", "POST", "/api/teams/create", `{"organization_id": "o", "team_id": "t2", "budget_mode": "free"}`, 400, "invalid_request", "budget_mode"},
 		{"team negative credits", "POST", "/api/teams/create", `{"organization_id": "o", "team_id": "t2", "credits_allocated": -5}`, 400, "invalid_request", "credits_allocated"},
-		{"team float credits", "POST", "/api/teams/create", `{"organization_id": "o", "team_id": "t2", "credits_allocated": 1.5}`, 400, "invalid_request", "credits_allocated"},
+		{"team credits finer than a micro-credit", "POST", "/api/teams/create", `{"organization_id": "o", "team_id": "t2", "credits_allocated": 1.0000001}`, 400, "invalid_request", "credits_allocated"},
 		{"duplicate team", "POST", "/api/teams/create", `{"organization_id": "o", "team_id": "t"}`, 409, "conflict", ""},
 		{"key expiring in the past", "POST", "/api/teams/t/keys", `{"expires_at": "2001-01-01T00:00:00Z"}`, 400, "invalid_request", "expires_at"},
 		{"credential without key", "POST", "/api/provider-credentials/create", `{"provider": "openai", "credential_name": "x"}`, 400, "invalid_request", "api_key"},

@@ -59,7 +59,7 @@ type teamCreateRequest struct {
 	TeamID           string             `json:"team_id"`
 	TeamAlias        string             `json:"team_alias"`
 	AccessGroups     []string           `json:"access_groups"`
-	CreditsAllocated int64              `json:"credits_allocated"`
+	CreditsAllocated gatehouse.Credits  `json:"credits_allocated"`
 	BudgetMode       string             `json:"budget_mode"`
 	Metadata         gatehouse.Metadata `json:"metadata"`
 }

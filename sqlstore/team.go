@@ -12,15 +12,20 @@ import (
 
 var _ gatehouse.TeamService = (*DB)(nil)
 
-const teamColumns = `id, organization_id, team_alias, status, budget_mode, credits_allocated, credits_balance, metadata, created_at, updated_at`
+const teamColumns = `id, organization_id, team_alias, status, budget_mode, credits_allocated, credits_balance, credits_held,
+	credits_per_dollar, tokens_per_credit, markup_bp, refill_amount, refill_period, last_refill_period, last_refill_at,
+	metadata, created_at, updated_at`
 
 func scanTeam(row interface{ Scan(...any) error }) (*gatehouse.Team, error) {
 	var t gatehouse.Team
 	var meta []byte
+	var lastPeriod string
 	if err := row.Scan(&t.ID, &t.OrganizationID, &t.Alias, &t.Status, &t.BudgetMode, &t.CreditsAllocated,
-		&t.CreditsRemaining, &meta, &t.CreatedAt, &t.UpdatedAt); err != nil {
+		&t.CreditsBalance, &t.CreditsHeld, &t.CreditsPerDollar, &t.TokensPerCredit, &t.MarkupBP, &t.RefillAmount,
+		&t.RefillPeriod, &lastPeriod, &t.LastRefillAt, &meta, &t.CreatedAt, &t.UpdatedAt); err != nil {
 		return nil, err
 	}
+	t.CreditsRemaining = t.CreditsBalance - t.CreditsHeld
 	t.Metadata = gatehouse.Metadata{}
 	t.AccessGroups = []string{}
 	return &t, scanJSON(meta, &t.Metadata)
@@ -78,7 +83,15 @@ func (db *DB) CreateTeam(ctx context.Context, t *gatehouse.Team) (*gatehouse.New
 		return nil, err
 	}
 	t.Status = gatehouse.StatusActive
-	t.CreditsRemaining = t.CreditsAllocated
+	t.CreditsBalance, t.CreditsHeld, t.CreditsRemaining = 0, 0, 0
+	if t.CreditsPerDollar == 0 {
+		t.CreditsPerDollar = gatehouse.DefaultCreditsPerDollar
+	}
+	if t.TokensPerCredit == 0 {
+		t.TokensPerCredit = gatehouse.DefaultTokensPerCredit
+	}
+	allocation := t.CreditsAllocated
+	t.CreditsAllocated = 0
 	t.CreatedAt, t.UpdatedAt = db.Now(), db.Now()
 	if t.Metadata == nil {
 		t.Metadata = gatehouse.Metadata{}
@@ -89,8 +102,9 @@ func (db *DB) CreateTeam(ctx context.Context, t *gatehouse.Team) (*gatehouse.New
 		if _, err := findOrg(ctx, tx, t.OrganizationID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO teams (`+teamColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			t.ID, t.OrganizationID, t.Alias, t.Status, t.BudgetMode, t.CreditsAllocated, t.CreditsRemaining,
+		_, err := tx.ExecContext(ctx, `INSERT INTO teams (`+teamColumns+`)
+			VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $7, $8, 0, '', '', NULL, $9, $10, $11)`,
+			t.ID, t.OrganizationID, t.Alias, t.Status, t.BudgetMode, t.CreditsPerDollar, t.TokensPerCredit, t.MarkupBP,
 			jsonText(t.Metadata, "{}"), t.CreatedAt, t.UpdatedAt)
 		if isUniqueViolation(err) {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "Team %q already exists.", t.ID)
@@ -99,6 +113,13 @@ func (db *DB) CreateTeam(ctx context.Context, t *gatehouse.Team) (*gatehouse.New
 		}
 		if err := setTeamGroups(ctx, tx, t.ID, t.AccessGroups); err != nil {
 			return err
+		}
+		if allocation > 0 {
+			m, err := tx.moveCredits(ctx, t.ID, "", gatehouse.LedgerAllocation, allocation, 0, "initial allocation", 0)
+			if err != nil {
+				return err
+			}
+			t.CreditsAllocated, t.CreditsBalance, t.CreditsRemaining = allocation, m.BalanceAfter, m.BalanceAfter-m.HeldAfter
 		}
 		if nk, err = insertKey(ctx, tx, t.ID, "default", nil); err != nil {
 			return err

@@ -26,11 +26,23 @@ CREATE TABLE teams (
     team_alias        TEXT NOT NULL,
     status            TEXT NOT NULL,
     budget_mode       TEXT NOT NULL,
-    credits_allocated BIGINT NOT NULL,
-    credits_balance   BIGINT NOT NULL CHECK (credits_balance >= 0),
+    -- Credits in micro-credits (1 credit = 1,000,000). The balance never
+    -- drops below what is held for work in progress, which never drops
+    -- below zero: the database itself refuses an overspend.
+    credits_allocated  BIGINT NOT NULL,
+    credits_balance    BIGINT NOT NULL,
+    credits_held       BIGINT NOT NULL,
+    credits_per_dollar BIGINT NOT NULL,
+    tokens_per_credit  BIGINT NOT NULL,
+    markup_bp          BIGINT NOT NULL,
+    refill_amount      BIGINT NOT NULL,
+    refill_period      TEXT NOT NULL,
+    last_refill_period TEXT NOT NULL,
+    last_refill_at     TIMESTAMP,
     metadata          TEXT NOT NULL,
     created_at        TIMESTAMP NOT NULL,
-    updated_at        TIMESTAMP NOT NULL
+    updated_at        TIMESTAMP NOT NULL,
+    CHECK (credits_held >= 0 AND credits_balance >= credits_held)
 );
 CREATE INDEX teams_organization ON teams (organization_id, id);
 

@@ -1,0 +1,163 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// Job statuses. A job moves pending → in_progress (its first call) →
+// completed | failed | cancelled, and never leaves a final status.
+const (
+	JobPending    = "pending"
+	JobInProgress = "in_progress"
+	JobCompleted  = "completed"
+	JobFailed     = "failed"
+	JobCancelled  = "cancelled"
+)
+
+// JobFinal reports whether a status ends a job.
+func JobFinal(status string) bool {
+	return status == JobCompleted || status == JobFailed || status == JobCancelled
+}
+
+// Job groups the calls of one business operation; the team pays for it
+// according to its budget mode.
+type Job struct {
+	ID             string     `json:"job_id"`
+	TeamID         string     `json:"team_id"`
+	OrganizationID string     `json:"organization_id"`
+	JobType        string     `json:"job_type"`
+	UserID         string     `json:"user_id"`
+	Status         string     `json:"status"`
+	Metadata       Metadata   `json:"metadata"`
+	ErrorMessage   string     `json:"error_message,omitempty"`
+	BudgetMode     string     `json:"budget_mode"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	CompletedAt    *time.Time `json:"completed_at"`
+
+	// Reserved is held for calls in flight (consumption modes) or for the
+	// job itself (job_based); Accrued is what its finished calls will
+	// cost; Charged was deducted at completion; Uncollected is cost the
+	// team's balance could not cover (absorbed by the operator).
+	Reserved    Credits `json:"credits_reserved"`
+	Accrued     Credits `json:"credits_accrued"`
+	Charged     Credits `json:"credits_charged"`
+	Uncollected Credits `json:"credits_uncollected"`
+
+	CallCount          int64 `json:"call_count"`
+	FailedCalls        int64 `json:"failed_calls"`
+	Inflight           int64 `json:"-"`
+	PromptTokens       int64 `json:"prompt_tokens"`
+	CompletionTokens   int64 `json:"completion_tokens"`
+	TotalTokens        int64 `json:"total_tokens"`
+	CostMicroUSD       int64 `json:"-"`
+	ClientCostMicroUSD int64 `json:"-"`
+}
+
+// Call is the record of one LLM call.
+type Call struct {
+	ID               string    `json:"call_id"`
+	JobID            string    `json:"job_id"`
+	TeamID           string    `json:"team_id"`
+	OrganizationID   string    `json:"-"`
+	KeyID            string    `json:"-"`
+	Alias            string    `json:"model"`
+	ServedAlias      string    `json:"served_by"`
+	Provider         string    `json:"provider"`
+	ProviderModel    string    `json:"provider_model"`
+	Purpose          string    `json:"purpose"`
+	Metadata         Metadata  `json:"call_metadata"`
+	Status           string    `json:"status"` // "success" or "error"
+	Error            string    `json:"error,omitempty"`
+	Stream           bool      `json:"stream"`
+	FinishReason     string    `json:"finish_reason"`
+	PromptTokens     int64     `json:"prompt_tokens"`
+	CompletionTokens int64     `json:"completion_tokens"`
+	CachedTokens     int64     `json:"cached_tokens"`
+	CacheWriteTokens int64     `json:"cache_write_tokens"`
+	ReasoningTokens  int64     `json:"reasoning_tokens"`
+	TotalTokens      int64     `json:"total_tokens"`
+	UsageSource      string    `json:"usage_source"` // "provider" or "estimated"
+	CostMicroUSD     int64     `json:"-"`
+	ClientCostMicro  int64     `json:"-"`
+	LatencyMS        int64     `json:"latency_ms"`
+	FirstTokenMS     int64     `json:"first_token_ms"`
+	Attempts         int64     `json:"attempts"`
+	RequestBody      *string   `json:"-"`
+	ResponseBody     *string   `json:"-"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+// Ledger entry kinds.
+const (
+	LedgerAllocation = "allocation" // credits granted (team creation, add)
+	LedgerPayment    = "payment"    // credits bought (replenish)
+	LedgerRefill     = "refill"     // scheduled auto-refill
+	LedgerDeduction  = "deduction"  // a job's charge
+	LedgerHold       = "hold"       // set aside for work in progress
+	LedgerRelease    = "release"    // a hold returned
+	LedgerRefund     = "refund"     // a charge given back
+	LedgerAdjustment = "adjustment" // an operator's correction, either sign
+)
+
+// LedgerEntry is one immutable credit movement. Amount changes the
+// balance, Held the credits set aside; the balance is the sum of all
+// Amounts, the held credits the sum of all Helds.
+type LedgerEntry struct {
+	ID              string    `json:"transaction_id"`
+	TeamID          string    `json:"team_id"`
+	JobID           string    `json:"job_id,omitempty"`
+	Kind            string    `json:"transaction_type"`
+	Amount          Credits   `json:"credits_amount"`
+	Held            Credits   `json:"credits_held_change"`
+	BalanceBefore   Credits   `json:"balance_before"`
+	BalanceAfter    Credits   `json:"balance_after"`
+	HeldBefore      Credits   `json:"held_before"`
+	HeldAfter       Credits   `json:"held_after"`
+	Reason          string    `json:"reason"`
+	Actor           string    `json:"actor"`
+	PaymentMicroUSD int64     `json:"-"`
+	CreatedAt       time.Time `json:"created_at"`
+}
+
+// JobFilter narrows ListJobs.
+type JobFilter struct {
+	TeamID  string
+	Status  string
+	JobType string
+	Since   *time.Time
+	Until   *time.Time
+	Page
+}
+
+// CallOutcome is a finished call to record: its record, and the credits
+// it had reserved (consumption modes) to be settled against its cost.
+type CallOutcome struct {
+	Call     *Call
+	Reserved Credits
+	// Charge is what the call costs in the team's credits (consumption
+	// modes), computed by the caller from the call's cost or tokens.
+	Charge Credits
+}
+
+// JobService runs jobs and their money.
+type JobService interface {
+	// CreateJob opens a job; in job_based mode it holds one credit, and
+	// refuses with ECREDITS when the team cannot spare it.
+	CreateJob(ctx context.Context, job *Job, idempotencyKey string) (*Job, error)
+	FindJob(ctx context.Context, teamID, jobID string) (*Job, error)
+	ListJobs(ctx context.Context, f JobFilter) ([]*Job, int, error)
+	UpdateJobMetadata(ctx context.Context, teamID, jobID string, m Metadata) (*Job, error)
+	// ReserveForCall admits a call on an open job, holding amount credits
+	// (0 in job_based mode). ECONFLICT when the job is finished, ECREDITS
+	// when the team cannot hold amount.
+	ReserveForCall(ctx context.Context, teamID, jobID string, amount Credits) error
+	// RecordCalls durably records finished calls and settles their
+	// reservations, in one transaction.
+	RecordCalls(ctx context.Context, outcomes []CallOutcome) error
+	// CompleteJob ends a job. Completing an already finished job returns
+	// it unchanged (never a second charge).
+	CompleteJob(ctx context.Context, teamID, jobID, status, errorMessage string, m Metadata) (*Job, error)
+	JobCalls(ctx context.Context, teamID, jobID string) ([]*Call, error)
+}
