@@ -47,11 +47,11 @@ func ValidBudgetMode(m string) bool {
 // Team is a unit of an organization that holds credits and virtual keys
 // and is granted models through access groups.
 type Team struct {
-	ID               string    `json:"team_id"`
-	OrganizationID   string    `json:"organization_id"`
-	Alias            string    `json:"team_alias"`
-	Status           string    `json:"status"`
-	BudgetMode       string    `json:"budget_mode"`
+	ID             string `json:"team_id"`
+	OrganizationID string `json:"organization_id"`
+	Alias          string `json:"team_alias"`
+	Status         string `json:"status"`
+	BudgetMode     string `json:"budget_mode"`
 	// CreditsAllocated is every credit ever granted; CreditsBalance what
 	// is left; CreditsHeld the part of the balance set aside for work in
 	// progress; CreditsRemaining what new work may still use.
@@ -70,9 +70,9 @@ type Team struct {
 	RefillPeriod string     `json:"auto_refill_period"` // "", daily, weekly, monthly
 	LastRefillAt *time.Time `json:"last_refill_at"`
 	AccessGroups []string   `json:"access_groups"`
-	Metadata         Metadata  `json:"metadata"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	Metadata     Metadata   `json:"metadata"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
 // Key is a team's virtual key as stored: only its hash and a short prefix
