@@ -23,23 +23,42 @@ type Tx struct {
 	ctx context.Context
 }
 
-// change runs fn in a transaction, then bumps the state version and
-// commits. An error from fn rolls everything back: a rejected request
-// changes nothing.
+// change runs fn as a control-plane change: in a transaction that also
+// bumps the state version. An error from fn rolls everything back: a
+// rejected request changes nothing.
 func (db *DB) change(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE gatehouse_state SET version = version + 1 WHERE id = 1`); err != nil {
+			return fmt.Errorf("bump state version: %w", err)
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in a transaction, committed only if fn succeeds.
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	sqlTx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer sqlTx.Rollback()
-	tx := &Tx{Tx: sqlTx, db: db, ctx: ctx}
-	if err := fn(tx); err != nil {
+	if err := fn(&Tx{Tx: sqlTx, db: db, ctx: ctx}); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE gatehouse_state SET version = version + 1 WHERE id = 1`); err != nil {
-		return fmt.Errorf("bump state version: %w", err)
-	}
 	return sqlTx.Commit()
+}
+
+// forUpdate is appended to a SELECT that is followed by a write based on
+// what it read. PostgreSQL needs the row lock; SQLite transactions here
+// begin IMMEDIATE and already hold the database's write lock.
+func (tx *Tx) forUpdate() string {
+	if tx.db.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
 }
 
 // audit records one change by the context's actor.
