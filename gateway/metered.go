@@ -1,0 +1,283 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-llm/gatehouse"
+	"github.com/gatehouse-llm/gatehouse/billing"
+	"github.com/gatehouse-llm/gatehouse/catalog"
+	"github.com/gatehouse-llm/gatehouse/provider"
+	"github.com/gatehouse-llm/gatehouse/state"
+	"github.com/google/uuid"
+)
+
+// JobStore is what metering needs from storage.
+type JobStore interface {
+	FindTeam(ctx context.Context, id string) (*gatehouse.Team, error)
+	ReserveForCall(ctx context.Context, teamID, jobID string, amount gatehouse.Credits) error
+}
+
+// CallRecorder durably records finished calls (sqlstore.Recorder).
+type CallRecorder interface {
+	Record(ctx context.Context, o gatehouse.CallOutcome) error
+}
+
+// Admitter applies rate limits before a call; release reports the tokens
+// the call really used. A nil Admitter admits everything.
+type Admitter interface {
+	Admit(ctx context.Context, c *state.Caller, estimatedTokens int64) (release func(actualTokens int64), err error)
+}
+
+// Meter runs calls inside jobs: it admits them (rate limits, credits),
+// calls the provider through the Gateway, prices what was used and records
+// it before the client is answered. It is the "admit → call → meter →
+// settle" part of the pipeline.
+type Meter struct {
+	Gateway  *Gateway
+	Store    JobStore
+	Recorder CallRecorder
+	Catalog  *catalog.Catalog
+	Limits   Admitter
+	// StoreBodies keeps request and response bodies with each call record
+	// (off by default: prompts are the customer's data).
+	StoreBodies bool
+	Now         func() time.Time
+}
+
+// CallInput is one call a client asked for.
+type CallInput struct {
+	Caller   *state.Caller
+	JobID    string
+	Alias    string
+	Request  *provider.ChatRequest
+	Purpose  string
+	Metadata gatehouse.Metadata
+}
+
+// Outcome is a recorded call and, for a successful non-streamed call, the
+// answer.
+type Outcome struct {
+	Call     *gatehouse.Call
+	Response *provider.ChatResponse
+	Charge   gatehouse.Credits
+}
+
+// admission is what was set aside for a call before it ran.
+type admission struct {
+	team     *gatehouse.Team
+	reserved gatehouse.Credits
+	release  func(int64)
+	start    time.Time
+}
+
+func (m *Meter) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// admit checks the alias, the rate limits and the credits before any
+// provider is called; a team without credits is refused here (402).
+func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
+	snap := m.Gateway.state.Snapshot()
+	named, err := snap.Authorize(in.Caller, in.Alias)
+	if err != nil {
+		return nil, err
+	}
+	team := in.Caller.Team
+	var plan billing.Plan
+	if team.BudgetMode != gatehouse.BudgetJobBased {
+		// Consumption modes need the live balance and rates.
+		if team, err = m.Store.FindTeam(ctx, team.ID); err != nil {
+			return nil, err
+		}
+		prov, model, _ := gatehouse.SplitModel(named.LiteLLMModel)
+		prices, ok := billing.PricesFor(m.Catalog, named, prov, model, m.now())
+		if !ok {
+			return nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "Model %q has no known price; the operator must set the alias's pricing.", in.Alias)
+		}
+		maxOut := 0
+		if cm, ok := m.Catalog.Lookup(prov, model); ok {
+			maxOut = cm.MaxOutputTokens
+		}
+		if plan, err = billing.PlanCall(team, in.Request, prices, maxOut, team.CreditsRemaining); err != nil {
+			return nil, err
+		}
+	}
+	a := &admission{team: team, reserved: plan.Reserve, start: time.Now()}
+	if m.Limits != nil {
+		est := billing.EstimatePromptTokens(in.Request)
+		if in.Request.MaxTokens != nil {
+			est += int64(*in.Request.MaxTokens)
+		}
+		if a.release, err = m.Limits.Admit(ctx, in.Caller, est); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.Store.ReserveForCall(ctx, team.ID, in.JobID, plan.Reserve); err != nil {
+		if a.release != nil {
+			a.release(0)
+		}
+		return nil, err
+	}
+	if plan.MaxTokens != nil && (in.Request.MaxTokens == nil || *plan.MaxTokens < *in.Request.MaxTokens) {
+		in.Request.MaxTokens = plan.MaxTokens
+	}
+	return a, nil
+}
+
+// newCall starts a call record.
+func (m *Meter) newCall(in *CallInput, stream bool) *gatehouse.Call {
+	return &gatehouse.Call{ID: uuid.Must(uuid.NewV7()).String(), JobID: in.JobID, TeamID: in.Caller.Team.ID,
+		OrganizationID: in.Caller.Org.ID, KeyID: in.Caller.Key.ID, Alias: in.Alias, Purpose: in.Purpose,
+		Metadata: in.Metadata, Stream: stream, Status: "success", UsageSource: "provider"}
+}
+
+// settle prices a finished call, records it (durably, before the client
+// is answered) and releases its admission.
+func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, t Target, attempts int, u provider.Usage, callErr error) (gatehouse.Credits, error) {
+	c.Attempts = int64(attempts)
+	c.LatencyMS = time.Since(a.start).Milliseconds()
+	c.CreatedAt = m.now().UTC().Truncate(time.Microsecond)
+	if t.Alias != nil {
+		c.ServedAlias, c.Provider, c.ProviderModel = t.Alias.Alias, t.Provider, t.Model
+	}
+	if callErr != nil {
+		c.Status, c.Error = "error", gatehouse.ErrorMessage(ClientError(callErr))
+	}
+	c.PromptTokens, c.CompletionTokens, c.TotalTokens = int64(u.PromptTokens), int64(u.CompletionTokens), int64(u.TotalTokens)
+	c.CachedTokens, c.CacheWriteTokens, c.ReasoningTokens = int64(u.CachedTokens), int64(u.CacheWriteTokens), int64(u.ReasoningTokens)
+	var charge gatehouse.Credits
+	if t.Alias != nil {
+		if prices, ok := billing.PricesFor(m.Catalog, t.Alias, t.Provider, t.Model, m.now()); ok {
+			c.CostMicroUSD = billing.CostMicroUSD(u, prices)
+		}
+		c.ClientCostMicro = billing.ClientCost(c.CostMicroUSD, a.team.MarkupBP)
+		charge = billing.Charge(a.team, c.ClientCostMicro, c.TotalTokens)
+	}
+	err := m.Recorder.Record(ctx, gatehouse.CallOutcome{Call: c, Reserved: a.reserved, Charge: charge})
+	if a.release != nil {
+		a.release(c.TotalTokens)
+	}
+	return charge, err
+}
+
+// Call runs one non-streamed call in a job.
+func (m *Meter) Call(ctx context.Context, in *CallInput) (*Outcome, error) {
+	a, err := m.admit(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	c := m.newCall(in, false)
+	if m.StoreBodies {
+		c.RequestBody = jsonString(in.Request)
+	}
+	res, callErr := m.Gateway.Chat(ctx, in.Caller, in.Alias, in.Request)
+	var u provider.Usage
+	if callErr == nil {
+		u = res.Response.Usage
+		c.FinishReason = res.Response.FinishReason
+		if u.TotalTokens == 0 && u.PromptTokens+u.CompletionTokens > 0 {
+			u.TotalTokens = u.PromptTokens + u.CompletionTokens
+		}
+		if u.TotalTokens == 0 {
+			u = estimateUsage(in.Request, len(res.Response.Message.Content.Text()))
+			c.UsageSource = "estimated"
+		}
+		if m.StoreBodies {
+			c.ResponseBody = jsonString(res.Response)
+		}
+	}
+	charge, recErr := m.settle(context.WithoutCancel(ctx), a, c, res.Target, len(res.Attempts), u, callErr)
+	if recErr != nil {
+		return nil, errors.Join(gatehouse.Errorf(gatehouse.EUNAVAILABLE, "The call could not be recorded; it was not charged."), recErr)
+	}
+	if callErr != nil {
+		return &Outcome{Call: c}, callErr
+	}
+	return &Outcome{Call: c, Response: res.Response, Charge: charge}, nil
+}
+
+// estimateUsage stands in when a provider reported nothing (a stream cut
+// short): the prompt counted locally and the delivered output at four
+// bytes a token. The call record says "estimated".
+func estimateUsage(req *provider.ChatRequest, completionBytes int) provider.Usage {
+	p := int(billing.EstimatePromptTokens(req))
+	c := (completionBytes + 3) / 4
+	return provider.Usage{PromptTokens: p, CompletionTokens: c, TotalTokens: p + c}
+}
+
+func jsonString(v any) *string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// MeteredStream is a streamed call in a job. Chunks pass straight through;
+// Finish records what was used (called by the handler when the stream
+// ends or the client goes away) before the final usage event is sent.
+type MeteredStream struct {
+	*Stream
+	meter *Meter
+	in    *CallInput
+	adm   *admission
+	call  *gatehouse.Call
+	once  sync.Once
+	res   *Outcome
+	err   error
+}
+
+// Stream starts a streamed call in a job.
+func (m *Meter) Stream(ctx context.Context, in *CallInput) (*MeteredStream, error) {
+	a, err := m.admit(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	c := m.newCall(in, true)
+	s, callErr := m.Gateway.ChatStream(ctx, in.Caller, in.Alias, in.Request)
+	if callErr != nil {
+		// Nothing was streamed: record the failure and release the hold.
+		if _, recErr := m.settle(context.WithoutCancel(ctx), a, c, Target{}, 0, provider.Usage{}, callErr); recErr != nil {
+			return nil, errors.Join(callErr, recErr)
+		}
+		return nil, callErr
+	}
+	return &MeteredStream{Stream: s, meter: m, in: in, adm: a, call: c}, nil
+}
+
+// Finish closes the stream and records the call once, with the usage the
+// provider reported or, if the stream was cut before its report, an
+// estimate from what was delivered.
+func (s *MeteredStream) Finish(ctx context.Context) (*Outcome, error) {
+	s.once.Do(func() {
+		_ = s.Stream.Close()
+		sum := s.Stream.Summary()
+		c := s.call
+		c.FinishReason = sum.FinishReason
+		c.FirstTokenMS = sum.FirstByte.Milliseconds()
+		u := sum.Usage
+		if !sum.UsageFromProvider || u.TotalTokens == 0 {
+			u = estimateUsage(s.in.Request, sum.CompletionBytes)
+			c.UsageSource = "estimated"
+		}
+		var streamErr error
+		if !sum.Complete {
+			streamErr = sum.Err
+			if streamErr == nil || errors.Is(streamErr, io.EOF) {
+				streamErr = &provider.Error{Provider: s.Target.Provider, Kind: provider.ErrStreamTruncated, Message: "the client disconnected before the stream ended"}
+			}
+		}
+		charge, err := s.meter.settle(context.WithoutCancel(ctx), s.adm, c, s.Target, len(s.Attempts), u, streamErr)
+		s.res, s.err = &Outcome{Call: c, Charge: charge}, err
+	})
+	return s.res, s.err
+}

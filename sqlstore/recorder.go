@@ -1,0 +1,123 @@
+package sqlstore
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-llm/gatehouse"
+)
+
+// Recorder writes call records with group commit: concurrent calls wait a
+// moment to share one transaction, so recording stays cheap under load
+// while every call is durable before its client hears back. A handler
+// calls Record and answers its client only when it returns: a response
+// the client received is always in the records, crash or not.
+type Recorder struct {
+	db       *DB
+	logger   *slog.Logger
+	in       chan pendingCall
+	maxBatch int
+	maxWait  time.Duration
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	once     sync.Once
+}
+
+type pendingCall struct {
+	outcome gatehouse.CallOutcome
+	done    chan error
+}
+
+// NewRecorder starts a recorder; Close drains and stops it.
+func NewRecorder(db *DB, logger *slog.Logger) *Recorder {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Recorder{db: db, logger: logger, in: make(chan pendingCall, 1024), maxBatch: 128, maxWait: 2 * time.Millisecond, stop: make(chan struct{})}
+	r.wg.Add(1)
+	go r.run()
+	return r
+}
+
+// Record durably records one finished call and settles its credits. It
+// returns once the record is committed (or failed); a cancelled ctx does
+// not withdraw a record already handed over.
+func (r *Recorder) Record(ctx context.Context, o gatehouse.CallOutcome) error {
+	p := pendingCall{outcome: o, done: make(chan error, 1)}
+	select {
+	case r.in <- p:
+	case <-r.stop:
+		// Shutting down: write it directly rather than lose it.
+		return r.db.RecordCalls(context.WithoutCancel(ctx), []gatehouse.CallOutcome{o})
+	}
+	return <-p.done
+}
+
+// Close writes what is queued and stops.
+func (r *Recorder) Close() {
+	r.once.Do(func() { close(r.stop) })
+	r.wg.Wait()
+}
+
+func (r *Recorder) run() {
+	defer r.wg.Done()
+	for {
+		var first pendingCall
+		select {
+		case first = <-r.in:
+		case <-r.stop:
+			r.drain()
+			return
+		}
+		batch := []pendingCall{first}
+		timer := time.NewTimer(r.maxWait)
+	collect:
+		for len(batch) < r.maxBatch {
+			select {
+			case p := <-r.in:
+				batch = append(batch, p)
+			case <-timer.C:
+				break collect
+			}
+		}
+		timer.Stop()
+		r.commit(batch)
+	}
+}
+
+// drain commits whatever is still queued at shutdown.
+func (r *Recorder) drain() {
+	for {
+		select {
+		case p := <-r.in:
+			r.commit([]pendingCall{p})
+		default:
+			return
+		}
+	}
+}
+
+// commit writes a batch in one transaction; if that fails, each call is
+// retried alone so one bad record cannot sink the others.
+func (r *Recorder) commit(batch []pendingCall) {
+	ctx := context.Background()
+	outcomes := make([]gatehouse.CallOutcome, len(batch))
+	for i, p := range batch {
+		outcomes[i] = p.outcome
+	}
+	err := r.db.RecordCalls(ctx, outcomes)
+	if err == nil {
+		for _, p := range batch {
+			p.done <- nil
+		}
+		return
+	}
+	if len(batch) > 1 {
+		r.logger.Warn("batched call recording failed; recording one by one", "calls", len(batch), "err", err)
+	}
+	for _, p := range batch {
+		p.done <- r.db.RecordCalls(ctx, []gatehouse.CallOutcome{p.outcome})
+	}
+}
