@@ -16,7 +16,7 @@ import (
 
 // fixture is one independent set of resources a request can act on.
 type fixture struct {
-	org, team, alias, group, cred, user, key, teamKey string
+	org, team, alias, group, cred, user, key, teamKey, job string
 }
 
 const fixturePassword = "correct horse battery staple"
@@ -41,12 +41,15 @@ func seedFixture(t *testing.T, h *harness, sfx string) fixture {
 			t.Fatal(err)
 		}
 	}
-	must(h.DB.CreateAlias(ctx, &gatehouse.Alias{Alias: f.alias, LiteLLMModel: "openai/gpt-4", Active: true}))
+	must(h.DB.CreateAlias(ctx, &gatehouse.Alias{Alias: f.alias, LiteLLMModel: "mock/echo", Active: true}))
 	must(h.DB.CreateAccessGroup(ctx, &gatehouse.AccessGroup{Name: f.group, ModelAliases: []string{f.alias}}))
 	must(h.DB.CreateOrganization(ctx, &gatehouse.Organization{ID: f.org, Name: "Org " + sfx}))
-	nk, err := h.DB.CreateTeam(ctx, &gatehouse.Team{ID: f.team, OrganizationID: f.org, AccessGroups: []string{f.group}})
+	nk, err := h.DB.CreateTeam(ctx, &gatehouse.Team{ID: f.team, OrganizationID: f.org, AccessGroups: []string{f.group}, CreditsAllocated: 100 * gatehouse.OneCredit})
 	must(err)
 	f.key, f.teamKey = nk.Key.ID, nk.Secret
+	j, err := h.DB.CreateJob(ctx, &gatehouse.Job{TeamID: f.team}, "")
+	must(err)
+	f.job = j.ID
 	c := &gatehouse.Credential{OrganizationID: f.org, Provider: "openai", Name: "c" + sfx, APIKey: "sk-fixture-" + sfx}
 	must(h.DB.CreateCredential(ctx, c))
 	f.cred = c.ID
@@ -64,7 +67,9 @@ func (f fixture) path(pattern string) string {
 	case strings.HasPrefix(p, "/api/organizations/"):
 		p = strings.Replace(p, "{id}", f.org, 1)
 	case strings.HasPrefix(p, "/api/teams/"):
-		p = strings.Replace(p, "{id}", f.team, 1)
+		p = strings.Replace(strings.Replace(p, "{id}", f.team, 1), "{team_id}", f.team, 1)
+	case strings.HasPrefix(p, "/api/jobs/"):
+		p = strings.Replace(p, "{id}", f.job, 1)
 	case strings.HasPrefix(p, "/api/provider-credentials/"):
 		p = strings.Replace(p, "{id}", f.cred, 1)
 	case strings.HasPrefix(p, "/api/admin-users/"):
@@ -143,6 +148,17 @@ var authzCases = map[string]authzCase{
 	"DELETE /api/admin-users/{id}":             {"", 200},
 	"GET /api/audit-log":                       {"", 200},
 	"GET /api/providers":                       {"", 200},
+
+	"POST /api/jobs/create":                 {`{"job_type": "t"}`, 201},
+	"POST /api/jobs/create-and-call":        {`{"model": "%[2]s", "messages": [{"role": "user", "content": "hi"}]}`, 200},
+	"POST /api/jobs/create-and-call-stream": {`{"model": "%[2]s", "messages": [{"role": "user", "content": "hi"}]}`, 200},
+	"GET /api/jobs/{id}":                    {"", 200},
+	"POST /api/jobs/{id}/llm-call":          {`{"model": "%[2]s", "messages": [{"role": "user", "content": "hi"}]}`, 200},
+	"POST /api/jobs/{id}/llm-call-stream":   {`{"model": "%[2]s", "messages": [{"role": "user", "content": "hi"}]}`, 200},
+	"POST /api/jobs/{id}/complete":          {`{"status": "completed"}`, 200},
+	"PATCH /api/jobs/{id}/metadata":         {`{"metadata": {"k": "v"}}`, 200},
+	"GET /api/jobs/{id}/costs":              {"", 200},
+	"GET /api/teams/{team_id}/jobs":         {"", 200},
 
 	"GET /v1/models":         {"", 200},
 	"GET /v1/models/{model}": {"", 200},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-llm/gatehouse"
 	"github.com/gatehouse-llm/gatehouse/catalog"
+	"github.com/gatehouse-llm/gatehouse/gateway"
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
 	"github.com/gatehouse-llm/gatehouse/state"
@@ -48,7 +49,11 @@ func newHarness(t *testing.T, db *sqlstore.DB) *harness {
 		t.Fatal(err)
 	}
 	keyUse := sqlstore.NewKeyUse(db, nil)
-	srv := httptest.NewServer(NewServer(Deps{Store: db, KeyUse: keyUse, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
+	recorder := sqlstore.NewRecorder(db, nil)
+	t.Cleanup(recorder.Close)
+	gw := gateway.New(gateway.DefaultRegistry(), gateway.NewEndpoints(nil, gateway.DefaultTimeouts), st, gateway.Options{})
+	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: catalog.Default()}
+	srv := httptest.NewServer(NewServer(Deps{Store: db, KeyUse: keyUse, Jobs: db, Meter: meter, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
 		SupportedProvider: catalog.Default().Supports, Version: "test",
 		TestCredential: func(ctx context.Context, c *gatehouse.Credential) error { return nil }}))
 	t.Cleanup(srv.Close)
@@ -111,3 +116,5 @@ func errorOf(t *testing.T, r response) map[string]any {
 	}
 	return e
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

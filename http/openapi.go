@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
+	"github.com/gatehouse-llm/gatehouse/provider"
 )
 
 // docBody describes a JSON response: one item, or a page of items under
@@ -26,6 +27,23 @@ func many(key string, v any) *docBody { return &docBody{Key: key, Item: v} }
 // (which also accepts a bare array).
 type teamAccessGroupsRequest struct {
 	AccessGroups []string `json:"access_groups"`
+}
+
+// callRequestDoc documents an LLM call's body: an OpenAI chat request
+// whose model is an alias, plus Gatehouse's fields.
+type callRequestDoc struct {
+	Model          string             `json:"model"`
+	Messages       []provider.Message `json:"messages"`
+	Tools          []provider.Tool    `json:"tools"`
+	ToolChoice     json.RawMessage    `json:"tool_choice"`
+	ResponseFormat json.RawMessage    `json:"response_format"`
+	Temperature    float64            `json:"temperature"`
+	TopP           float64            `json:"top_p"`
+	MaxTokens      int                `json:"max_tokens"`
+	Stop           []string           `json:"stop"`
+	Seed           int64              `json:"seed"`
+	Purpose        string             `json:"purpose"`
+	CallMetadata   gatehouse.Metadata `json:"call_metadata"`
 }
 
 // loginResponse is what a successful login returns.

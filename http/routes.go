@@ -88,6 +88,17 @@ func (s *server) routes() []route {
 		{"DELETE", "/api/admin-users/{id}", owner, "Deactivate an admin user", handleAdminUserDelete(st), nil, nil},
 		{"GET", "/api/audit-log", admin, "Read the audit log", handleAuditList(st), nil, many("entries", gatehouse.AuditEntry{})},
 
+		{"POST", "/api/jobs/create", teamKey, "Open a job (job_based teams hold one credit until it ends)", handleJobCreate(s.Jobs), jobRequest{}, one(gatehouse.Job{})},
+		{"POST", "/api/jobs/create-and-call", teamKey, "Run a one-call job: create, call, complete", handleCreateAndCall(s, false), callRequestDoc{}, one(callResponse{})},
+		{"POST", "/api/jobs/create-and-call-stream", teamKey, "Run a one-call job, streamed (SSE)", handleCreateAndCall(s, true), callRequestDoc{}, nil},
+		{"GET", "/api/jobs/{id}", teamKey, "Get a job", handleJobGet(s.Jobs), nil, one(gatehouse.Job{})},
+		{"POST", "/api/jobs/{id}/llm-call", teamKey, "Call a model alias inside a job", handleLLMCall(s), callRequestDoc{}, one(callResponse{})},
+		{"POST", "/api/jobs/{id}/llm-call-stream", teamKey, "Call a model alias inside a job, streamed (SSE): delta events, a done event with usage and cost, then [DONE]", handleLLMCallStream(s), callRequestDoc{}, nil},
+		{"POST", "/api/jobs/{id}/complete", teamKey, "End a job: completed (charged), failed or cancelled (free)", handleJobComplete(s.Jobs), completeRequest{}, one(gatehouse.Job{})},
+		{"PATCH", "/api/jobs/{id}/metadata", teamKey, "Merge keys into a job's metadata", handleJobMetadata(s.Jobs), metadataRequest{}, one(gatehouse.Job{})},
+		{"GET", "/api/jobs/{id}/costs", teamKey, "A job's costs and calls", handleJobCosts(s.Jobs), nil, one(jobCostsResponse{})},
+		{"GET", "/api/teams/{team_id}/jobs", teamKey, "List the team's jobs", handleTeamJobs(s.Jobs), nil, many("jobs", gatehouse.Job{})},
+
 		{"GET", "/v1/models", teamKey, "List the aliases this key may call (OpenAI format)", handleV1Models(s.State), nil, one(modelListResponse{})},
 		{"GET", "/v1/models/{model}", teamKey, "Get one alias this key may call (OpenAI format)", handleV1Model(s.State), nil, one(openAIModel{})},
 	}

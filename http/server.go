@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-llm/gatehouse"
 	"github.com/gatehouse-llm/gatehouse/catalog"
+	"github.com/gatehouse-llm/gatehouse/gateway"
 	"github.com/gatehouse-llm/gatehouse/state"
 )
 
@@ -56,6 +57,9 @@ type Deps struct {
 	// SupportedProvider reports whether a provider name is supported; nil
 	// accepts any.
 	SupportedProvider func(name string) bool
+	// Jobs runs jobs and their money; Meter runs calls inside them.
+	Jobs  JobStore
+	Meter *gateway.Meter
 	// KeyUse records when team keys are used; nil records nothing.
 	KeyUse interface {
 		Used(keyID string, at time.Time)

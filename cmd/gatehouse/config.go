@@ -29,6 +29,7 @@ type Config struct {
 	LogLevel        string
 	ShutdownTimeout time.Duration
 	LiteLLMConfig   string
+	JobTTL          time.Duration
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -86,6 +87,15 @@ var settings = []setting{
 		}},
 	{"litellm_config", "", "LiteLLM litellm_config.yaml whose model_list is imported at start as aliases and operator-wide credentials (existing ones are kept)",
 		func(c *Config, v string) error { c.LiteLLMConfig = v; return nil }},
+	{"job_ttl", "24h", "jobs still open after this long are expired as failed (their held credits are released)",
+		func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Minute {
+				return errors.New("must be a duration of at least 1m, such as 24h")
+			}
+			c.JobTTL = d
+			return nil
+		}},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)

@@ -76,6 +76,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	registry := gateway.DefaultRegistry()
 	endpoints := gateway.NewEndpoints(getenv, gateway.DefaultTimeouts)
+	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger})
+	recorder := sqlstore.NewRecorder(db, logger)
+	defer recorder.Close() // after the server has drained: every in-flight call is recorded
+	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models}
+	go sweepJobs(keyUseCtx, db, cfg.JobTTL, logger)
 
 	handler := ghttp.NewServer(ghttp.Deps{
 		Logger:            logger,
@@ -88,6 +93,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		SupportedProvider: registry.Supports,
 		TestCredential:    gateway.Tester(registry, endpoints),
 		KeyUse:            keyUse,
+		Jobs:              db,
+		Meter:             meter,
 	})
 	return listenAndServe(ctx, cfg, handler, logger)
 }
@@ -130,6 +137,26 @@ func bootstrapMasterKey(ctx context.Context, cfg Config, db *sqlstore.DB, logger
 		logger.Warn("generated a new master key and printed it to stderr; store it safely")
 	}
 	return nil
+}
+
+// sweepJobs fails jobs left open longer than ttl, once a minute, so
+// their held credits return to their teams. Every replica may run it:
+// each job ends once.
+func sweepJobs(ctx context.Context, db *sqlstore.DB, ttl time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := db.ExpireJobs(ctx, ttl); err != nil && ctx.Err() == nil {
+			logger.Warn("job sweeper failed", "err", err)
+		} else if n > 0 {
+			logger.Info("expired stale jobs", "count", n, "ttl", ttl)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // loadSealer sets up encryption of provider keys. The embedded default

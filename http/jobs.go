@@ -1,0 +1,379 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-llm/gatehouse"
+	"github.com/gatehouse-llm/gatehouse/gateway"
+	"github.com/gatehouse-llm/gatehouse/provider"
+)
+
+// maxCallBodyBytes bounds an LLM call's body (prompts with images are
+// large; management bodies are not).
+const maxCallBodyBytes = 32 << 20
+
+// JobStore is the job side of the store the client API needs.
+type JobStore interface {
+	gatehouse.JobService
+}
+
+// jobRequest is the body of POST /api/jobs/create.
+type jobRequest struct {
+	TeamID   string             `json:"team_id"`
+	JobType  string             `json:"job_type"`
+	UserID   string             `json:"user_id"`
+	Metadata gatehouse.Metadata `json:"metadata"`
+}
+
+// ownTeam refuses a team_id that is not the caller's: a key only ever
+// acts for its own team.
+func ownTeam(r *http.Request, teamID string) error {
+	c := callerFrom(r)
+	if teamID != "" && teamID != c.Team.ID {
+		return &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Field: "team_id", Message: "This key belongs to team \"" + c.Team.ID + "\", not \"" + teamID + "\"."}
+	}
+	return nil
+}
+
+func handleJobCreate(jobs JobStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decodeOptional[jobRequest](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if err := ownTeam(r, req.TeamID); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		j, err := jobs.CreateJob(r.Context(), &gatehouse.Job{TeamID: callerFrom(r).Team.ID, JobType: req.JobType, UserID: req.UserID,
+			Metadata: req.Metadata}, r.Header.Get("Idempotency-Key"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, j)
+	})
+}
+
+func handleJobGet(jobs JobStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		j, err := jobs.FindJob(r.Context(), callerFrom(r).Team.ID, r.PathValue("id"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, j)
+	})
+}
+
+// completeRequest is the body of POST /api/jobs/{id}/complete.
+type completeRequest struct {
+	Status       string             `json:"status"`
+	Metadata     gatehouse.Metadata `json:"metadata"`
+	ErrorMessage string             `json:"error_message"`
+}
+
+func handleJobComplete(jobs JobStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decodeOptional[completeRequest](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if req.Status == "" {
+			req.Status = gatehouse.JobCompleted
+		}
+		j, err := jobs.CompleteJob(r.Context(), callerFrom(r).Team.ID, r.PathValue("id"), strings.ToLower(req.Status), req.ErrorMessage, req.Metadata)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, j)
+	})
+}
+
+// metadataRequest is the body of PATCH /api/jobs/{id}/metadata.
+type metadataRequest struct {
+	Metadata gatehouse.Metadata `json:"metadata"`
+}
+
+func handleJobMetadata(jobs JobStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[metadataRequest](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		j, err := jobs.UpdateJobMetadata(r.Context(), callerFrom(r).Team.ID, r.PathValue("id"), req.Metadata)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, j)
+	})
+}
+
+// callJSON is a call record as clients see it, costs in USD.
+type callJSON struct {
+	*gatehouse.Call
+	CostUSD       usdNum            `json:"cost_usd"`
+	ClientCostUSD usdNum            `json:"client_cost_usd"`
+	Charged       gatehouse.Credits `json:"credits_charged,omitempty"`
+}
+
+// jobCostsResponse is GET /api/jobs/{id}/costs.
+type jobCostsResponse struct {
+	*gatehouse.Job
+	CostUSD       usdNum     `json:"cost_usd"`
+	ClientCostUSD usdNum     `json:"client_cost_usd"`
+	Calls         []callJSON `json:"calls"`
+}
+
+func handleJobCosts(jobs JobStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		team := callerFrom(r).Team.ID
+		j, err := jobs.FindJob(r.Context(), team, r.PathValue("id"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		calls, err := jobs.JobCalls(r.Context(), team, j.ID)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := jobCostsResponse{Job: j, CostUSD: usdNum(j.CostMicroUSD), ClientCostUSD: usdNum(j.ClientCostMicroUSD), Calls: []callJSON{}}
+		for _, c := range calls {
+			out.Calls = append(out.Calls, callJSON{Call: c, CostUSD: usdNum(c.CostMicroUSD), ClientCostUSD: usdNum(c.ClientCostMicro)})
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
+func handleTeamJobs(jobs JobStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := ownTeam(r, r.PathValue("team_id")); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p, err := pageFrom(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		q := r.URL.Query()
+		f := gatehouse.JobFilter{TeamID: callerFrom(r).Team.ID, Status: q.Get("status"), JobType: q.Get("job_type"), Page: p}
+		if f.Since, err = timeQuery(r, "since"); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if f.Until, err = timeQuery(r, "until"); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		list, total, err := jobs.ListJobs(r.Context(), f)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, map[string]any{"jobs": list, "total": total, "limit": p.Limit, "offset": p.Offset})
+	})
+}
+
+// timeQuery reads an optional RFC 3339 time or YYYY-MM-DD date.
+func timeQuery(r *http.Request, name string) (*time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return &t, nil
+		}
+	}
+	return nil, gatehouse.FieldErrorf(name, "%s must be an RFC 3339 time or a YYYY-MM-DD date.", name)
+}
+
+// callRequest is an LLM call: an OpenAI-style chat request (model is an
+// alias) plus Gatehouse's own fields.
+type callRequest struct {
+	Chat     *provider.ChatRequest
+	Purpose  string
+	Metadata gatehouse.Metadata
+}
+
+// decodeCall reads an LLM call body. Fields Gatehouse does not model are
+// kept and forwarded to OpenAI-compatible providers.
+func decodeCall(w http.ResponseWriter, r *http.Request) (*callRequest, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+	if err != nil {
+		return nil, decodeError(err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, decodeError(err)
+	}
+	out := &callRequest{}
+	if v, ok := fields["purpose"]; ok {
+		if err := json.Unmarshal(v, &out.Purpose); err != nil {
+			return nil, gatehouse.FieldErrorf("purpose", "purpose must be a string.")
+		}
+	}
+	if v, ok := fields["call_metadata"]; ok {
+		if err := json.Unmarshal(v, &out.Metadata); err != nil {
+			return nil, gatehouse.FieldErrorf("call_metadata", "call_metadata must be an object.")
+		}
+	}
+	for _, k := range []string{"purpose", "call_metadata", "team_id", "job_type", "user_id", "job_metadata"} {
+		delete(fields, k)
+	}
+	rest, _ := json.Marshal(fields)
+	var chat provider.ChatRequest
+	if err := json.Unmarshal(rest, &chat); err != nil {
+		return nil, decodeError(err)
+	}
+	if chat.Model == "" {
+		return nil, gatehouse.FieldErrorf("model", "model is required: the alias to call (e.g. \"gpt-4\").")
+	}
+	if len(chat.Messages) == 0 {
+		return nil, gatehouse.FieldErrorf("messages", "messages must hold at least one message.")
+	}
+	delete(chat.Extra, "stream")
+	out.Chat = &chat
+	return out, nil
+}
+
+// callResponse is the answer to a non-streamed call.
+type callResponse struct {
+	CallID           string              `json:"call_id"`
+	JobID            string              `json:"job_id"`
+	Model            string              `json:"model"`
+	Content          string              `json:"content"`
+	ToolCalls        []provider.ToolCall `json:"tool_calls,omitempty"`
+	FinishReason     string              `json:"finish_reason"`
+	Usage            usageJSON           `json:"usage"`
+	LatencyMS        int64               `json:"latency_ms"`
+	CostUSD          usdNum              `json:"cost_usd"`
+	CreditsCharged   gatehouse.Credits   `json:"credits_charged"`
+	CreditsRemaining *gatehouse.Credits  `json:"credits_remaining,omitempty"`
+	Job              *gatehouse.Job      `json:"job,omitempty"`
+}
+
+// usageJSON is the usage of a call, OpenAI's field names.
+type usageJSON struct {
+	PromptTokens     int64  `json:"prompt_tokens"`
+	CompletionTokens int64  `json:"completion_tokens"`
+	TotalTokens      int64  `json:"total_tokens"`
+	CachedTokens     int64  `json:"cached_tokens"`
+	ReasoningTokens  int64  `json:"reasoning_tokens"`
+	Source           string `json:"source"`
+}
+
+func usageOf(c *gatehouse.Call) usageJSON {
+	return usageJSON{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, TotalTokens: c.TotalTokens,
+		CachedTokens: c.CachedTokens, ReasoningTokens: c.ReasoningTokens, Source: c.UsageSource}
+}
+
+// writeCallError renders a failed call; provider failures keep the
+// provider's message and a 429 keeps its Retry-After.
+func writeCallError(w http.ResponseWriter, r *http.Request, err error) {
+	err = gateway.ClientError(err)
+	var rl *gateway.RateLimited
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds()+0.999)))
+	}
+	writeError(w, r, err)
+}
+
+func (s *server) callInput(r *http.Request, jobID string, req *callRequest) *gateway.CallInput {
+	return &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Chat.Model, Request: req.Chat, Purpose: req.Purpose, Metadata: req.Metadata}
+}
+
+func handleLLMCall(s *server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decodeCall(w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out, err := s.Meter.Call(r.Context(), s.callInput(r, r.PathValue("id"), req))
+		if err != nil {
+			writeCallError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, callAnswer(out, r.PathValue("id")))
+	})
+}
+
+func callAnswer(out *gateway.Outcome, jobID string) callResponse {
+	c := out.Call
+	return callResponse{CallID: c.ID, JobID: jobID, Model: c.Alias, Content: out.Response.Message.Content.Text(),
+		ToolCalls: out.Response.Message.ToolCalls, FinishReason: out.Response.FinishReason, Usage: usageOf(c),
+		LatencyMS: c.LatencyMS, CostUSD: usdNum(c.ClientCostMicro), CreditsCharged: out.Charge}
+}
+
+// handleCreateAndCall runs a one-call job: create, call, complete (failed
+// if the call failed, so it costs nothing).
+func handleCreateAndCall(s *server, stream bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+		if err != nil {
+			writeError(w, r, decodeError(err))
+			return
+		}
+		var jobFields struct {
+			TeamID      string             `json:"team_id"`
+			JobType     string             `json:"job_type"`
+			UserID      string             `json:"user_id"`
+			JobMetadata gatehouse.Metadata `json:"job_metadata"`
+		}
+		_ = json.Unmarshal(raw, &jobFields)
+		if err := ownTeam(r, jobFields.TeamID); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		req, err := decodeCall(w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		team := callerFrom(r).Team.ID
+		job, err := s.Jobs.CreateJob(r.Context(), &gatehouse.Job{TeamID: team, JobType: jobFields.JobType, UserID: jobFields.UserID,
+			Metadata: jobFields.JobMetadata}, r.Header.Get("Idempotency-Key"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if stream {
+			s.streamCall(w, r, job.ID, req, true)
+			return
+		}
+		out, callErr := s.Meter.Call(r.Context(), s.callInput(r, job.ID, req))
+		status, msg := gatehouse.JobCompleted, ""
+		if callErr != nil {
+			status, msg = gatehouse.JobFailed, gatehouse.ErrorMessage(gateway.ClientError(callErr))
+		}
+		done, err := s.Jobs.CompleteJob(context.WithoutCancel(r.Context()), team, job.ID, status, msg, nil)
+		if callErr != nil {
+			writeCallError(w, r, callErr)
+			return
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		resp := callAnswer(out, job.ID)
+		resp.CreditsCharged, resp.Job = done.Charged, done
+		encode(w, http.StatusOK, resp)
+	})
+}
