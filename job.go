@@ -44,6 +44,7 @@ type Job struct {
 	Accrued     Credits `json:"credits_accrued"`
 	Charged     Credits `json:"credits_charged"`
 	Uncollected Credits `json:"credits_uncollected"`
+	Refunded    Credits `json:"credits_refunded"`
 
 	CallCount          int64 `json:"call_count"`
 	FailedCalls        int64 `json:"failed_calls"`

@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -197,4 +198,51 @@ type StateData struct {
 	Aliases       []*Alias
 	AccessGroups  []*AccessGroup
 	Credentials   []*Credential
+}
+
+// Auto-refill periods.
+const (
+	RefillDaily   = "daily"
+	RefillWeekly  = "weekly"
+	RefillMonthly = "monthly"
+)
+
+// RefillPeriodKey names the period t falls in ("2026-11-24",
+// "2026-W48", "2026-11"), so a refill can be made exactly once per period.
+func RefillPeriodKey(period string, t time.Time) string {
+	t = t.UTC()
+	switch period {
+	case RefillDaily:
+		return t.Format("2006-01-02")
+	case RefillWeekly:
+		y, w := t.ISOWeek()
+		return fmt.Sprintf("%04d-W%02d", y, w)
+	case RefillMonthly:
+		return t.Format("2006-01")
+	}
+	return ""
+}
+
+// TeamRates holds the money settings of a team an admin may change; nil
+// means keep.
+type TeamRates struct {
+	BudgetMode       *string
+	CreditsPerDollar *Credits
+	TokensPerCredit  *int64
+	MarkupBP         *int64
+}
+
+// CreditService moves credits on an admin's behalf. Every movement is a
+// ledger row, written with the balance change in one transaction, and an
+// audit entry.
+type CreditService interface {
+	// GrantCredits adds (allocation, payment) or, for adjustments, adds or
+	// removes credits. A removal that would eat into held credits fails
+	// with ECREDITS.
+	GrantCredits(ctx context.Context, teamID, kind string, amount Credits, reason string, paymentMicroUSD int64) (*LedgerEntry, error)
+	// RefundJob gives back what a completed job was charged, once.
+	RefundJob(ctx context.Context, teamID, jobID, reason string) (*LedgerEntry, error)
+	SetTeamRates(ctx context.Context, teamID string, r TeamRates) (*Team, error)
+	ConfigureRefill(ctx context.Context, teamID string, amount Credits, period string) (*Team, error)
+	ListLedger(ctx context.Context, teamID string, p Page) ([]*LedgerEntry, int, error)
 }

@@ -13,14 +13,14 @@ import (
 var _ gatehouse.JobService = (*DB)(nil)
 
 const jobColumns = `id, team_id, organization_id, job_type, user_id, status, metadata, error_message, budget_mode,
-	reserved, accrued, charged, uncollected, call_count, failed_calls, inflight, prompt_tokens, completion_tokens,
+	reserved, accrued, charged, uncollected, refunded, call_count, failed_calls, inflight, prompt_tokens, completion_tokens,
 	total_tokens, cost_micro_usd, client_cost_micro_usd, created_at, updated_at, completed_at`
 
 func scanJob(row interface{ Scan(...any) error }) (*gatehouse.Job, error) {
 	var j gatehouse.Job
 	var meta []byte
 	err := row.Scan(&j.ID, &j.TeamID, &j.OrganizationID, &j.JobType, &j.UserID, &j.Status, &meta, &j.ErrorMessage, &j.BudgetMode,
-		&j.Reserved, &j.Accrued, &j.Charged, &j.Uncollected, &j.CallCount, &j.FailedCalls, &j.Inflight, &j.PromptTokens,
+		&j.Reserved, &j.Accrued, &j.Charged, &j.Uncollected, &j.Refunded, &j.CallCount, &j.FailedCalls, &j.Inflight, &j.PromptTokens,
 		&j.CompletionTokens, &j.TotalTokens, &j.CostMicroUSD, &j.ClientCostMicroUSD, &j.CreatedAt, &j.UpdatedAt, &j.CompletedAt)
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func (db *DB) CreateJob(ctx context.Context, j *gatehouse.Job, idemKey string) (
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (`+jobColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8,
-			$9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $10, $10, NULL)`,
+			$9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $10, $10, NULL)`,
 			job.ID, job.TeamID, job.OrganizationID, job.JobType, job.UserID, job.Status, jsonText(job.Metadata, "{}"),
 			job.BudgetMode, job.Reserved, now); err != nil {
 			return err

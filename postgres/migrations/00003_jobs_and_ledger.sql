@@ -17,6 +17,7 @@ CREATE TABLE jobs (
     accrued              BIGINT NOT NULL,
     charged              BIGINT NOT NULL,
     uncollected          BIGINT NOT NULL,
+    refunded             BIGINT NOT NULL,
     call_count           BIGINT NOT NULL,
     failed_calls         BIGINT NOT NULL,
     inflight             BIGINT NOT NULL,
