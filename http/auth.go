@@ -17,16 +17,17 @@ import (
 type access int
 
 const (
-	public  access = iota // anyone
-	teamKey               // a team's virtual key
-	session               // a logged-in admin user (not the master key)
-	viewer                // admin credentials, any role
-	admin                 // role admin or owner (or the master key)
-	owner                 // role owner (or the master key)
+	public       access = iota // anyone
+	teamKey                    // a team's virtual key
+	teamOrViewer               // a team's key (for its own team) or any admin
+	session                    // a logged-in admin user (not the master key)
+	viewer                     // admin credentials, any role
+	admin                      // role admin or owner (or the master key)
+	owner                      // role owner (or the master key)
 )
 
 // minRole maps an admin access level to the least role that passes.
-var minRole = map[access]string{viewer: gatehouse.RoleViewer, session: gatehouse.RoleViewer, admin: gatehouse.RoleAdmin, owner: gatehouse.RoleOwner}
+var minRole = map[access]string{teamOrViewer: gatehouse.RoleViewer, viewer: gatehouse.RoleViewer, session: gatehouse.RoleViewer, admin: gatehouse.RoleAdmin, owner: gatehouse.RoleOwner}
 
 // guard wraps a route's handler with the authentication and role check its
 // access level demands. It is the one place management routes are
@@ -37,6 +38,15 @@ func (s *server) guard(a access, h http.Handler) http.Handler {
 		return h
 	case teamKey:
 		return s.requireTeamKey(h)
+	case teamOrViewer:
+		team, adm := s.requireTeamKey(h), s.guard(viewer, h)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(bearer(r), secret.PrefixVirtualKey) || r.Header.Get("X-Api-Key") != "" {
+				team.ServeHTTP(w, r)
+				return
+			}
+			adm.ServeHTTP(w, r)
+		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor, err := s.authenticateAdmin(r)

@@ -68,6 +68,8 @@ func (f fixture) path(pattern string) string {
 		p = strings.Replace(p, "{id}", f.org, 1)
 	case strings.HasPrefix(p, "/api/teams/"):
 		p = strings.Replace(strings.Replace(p, "{id}", f.team, 1), "{team_id}", f.team, 1)
+	case strings.HasPrefix(p, "/api/credits/teams/"):
+		p = strings.Replace(p, "{team_id}", f.team, 1)
 	case strings.HasPrefix(p, "/api/jobs/"):
 		p = strings.Replace(p, "{id}", f.job, 1)
 	case strings.HasPrefix(p, "/api/provider-credentials/"):
@@ -160,6 +162,18 @@ var authzCases = map[string]authzCase{
 	"GET /api/jobs/{id}/costs":              {"", 200},
 	"GET /api/teams/{team_id}/jobs":         {"", 200},
 
+	"GET /api/credits/teams/{team_id}/balance":                {"", 200},
+	"GET /api/credits/teams/{team_id}/transactions":           {"", 200},
+	"POST /api/credits/teams/{team_id}/add":                   {`{"credits": 5, "reason": "bonus"}`, 200},
+	"POST /api/credits/teams/{team_id}/replenish":             {`{"credits": 100, "payment_type": "one_time", "payment_amount_usd": "9.99"}`, 200},
+	"POST /api/credits/teams/{team_id}/adjust":                {`{"credits": -1.5, "reason": "correction"}`, 200},
+	"POST /api/credits/teams/{team_id}/refund":                {`{"job_id": "nope"}`, 404},
+	"GET /api/credits/teams/{team_id}/conversion-rates":       {"", 200},
+	"PATCH /api/credits/teams/{team_id}/conversion-rates":     {`{"credits_per_dollar": 20, "tokens_per_credit": 500}`, 200},
+	"PATCH /api/credits/teams/{team_id}/budget-mode":          {`{"budget_mode": "job_based"}`, 200},
+	"PATCH /api/credits/teams/{team_id}/markup":               {`{"cost_markup_percentage": 12.5}`, 200},
+	"POST /api/credits/teams/{team_id}/configure-auto-refill": {`{"enabled": true, "refill_amount": 50, "refill_period": "monthly"}`, 200},
+
 	"GET /v1/models":         {"", 200},
 	"GET /v1/models/{model}": {"", 200},
 }
@@ -170,6 +184,12 @@ var callers = []string{"none", "team_key", "viewer", "admin", "owner", "master"}
 // expected returns the exact status a caller kind gets on a route.
 func expected(a access, caller string, ok int) int {
 	if a == public {
+		return ok
+	}
+	if a == teamOrViewer {
+		if caller == "none" {
+			return http.StatusUnauthorized
+		}
 		return ok
 	}
 	if a == teamKey {

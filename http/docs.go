@@ -54,6 +54,8 @@ func roleName(a access) string {
 		return "public"
 	case teamKey:
 		return "team key"
+	case teamOrViewer:
+		return "own team key, or viewer or above"
 	case session:
 		return "admin session"
 	}

@@ -92,6 +92,15 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	return v, nil
 }
 
+// readBody reads a management body whole.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return nil, decodeError(err)
+	}
+	return raw, nil
+}
+
 // decodeOptional is decode for bodies that may be left out entirely: an
 // empty body yields T's zero value.
 func decodeOptional[T any](w http.ResponseWriter, r *http.Request) (T, error) {

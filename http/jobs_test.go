@@ -316,4 +316,13 @@ func TestJobsAreIsolatedBetweenTeams(t *testing.T) {
 	if up.hits.Load() != 0 {
 		t.Errorf("provider called on another team's job")
 	}
+	if r := h.do("GET", "/api/credits/teams/t/balance", keyB, ""); r.Status != 403 {
+		t.Errorf("another team's balance: %d", r.Status)
+	}
+	if r := h.do("GET", "/api/credits/teams/b/balance", keyB, ""); r.Status != 200 || r.Body["credits_remaining"] != float64(5) {
+		t.Errorf("own balance: %d %s", r.Status, r.Raw)
+	}
+	if r := h.do("GET", "/api/credits/teams/t/transactions", keyB, ""); r.Status != 403 {
+		t.Errorf("another team's ledger: %d", r.Status)
+	}
 }

@@ -88,6 +88,8 @@ func (s *server) openAPI() map[string]any {
 			op["security"] = []any{}
 		case teamKey:
 			op["security"] = []any{map[string]any{"teamKey": []string{}}}
+		case teamOrViewer:
+			op["security"] = []any{map[string]any{"teamKey": []string{}}, map[string]any{"adminToken": []string{}}, map[string]any{"adminKeyHeader": []string{}}}
 		default:
 			op["security"] = []any{map[string]any{"adminToken": []string{}}, map[string]any{"adminKeyHeader": []string{}}}
 			op["x-gatehouse-role"] = minRole[rt.Access]

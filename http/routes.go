@@ -99,6 +99,18 @@ func (s *server) routes() []route {
 		{"GET", "/api/jobs/{id}/costs", teamKey, "A job's costs and calls", handleJobCosts(s.Jobs), nil, one(jobCostsResponse{})},
 		{"GET", "/api/teams/{team_id}/jobs", teamKey, "List the team's jobs", handleTeamJobs(s.Jobs), nil, many("jobs", gatehouse.Job{})},
 
+		{"GET", "/api/credits/teams/{team_id}/balance", teamOrViewer, "A team's credits (its own key, or an admin)", handleBalance(st), nil, one(balanceResponse{})},
+		{"GET", "/api/credits/teams/{team_id}/transactions", teamOrViewer, "A team's credit ledger, newest first (its own key, or an admin)", handleTransactions(st), nil, many("transactions", gatehouse.LedgerEntry{})},
+		{"POST", "/api/credits/teams/{team_id}/add", admin, "Add credits", handleGrant(st, gatehouse.LedgerAllocation), grantRequest{}, nil},
+		{"POST", "/api/credits/teams/{team_id}/replenish", admin, "Record a payment (subscription or one-time) and its credits", handleGrant(st, gatehouse.LedgerPayment), grantRequest{}, nil},
+		{"POST", "/api/credits/teams/{team_id}/adjust", admin, "Correct a balance either way, with a reason", handleGrant(st, gatehouse.LedgerAdjustment), grantRequest{}, nil},
+		{"POST", "/api/credits/teams/{team_id}/refund", admin, "Refund a completed job's charge (once)", handleRefund(st), refundRequest{}, nil},
+		{"GET", "/api/credits/teams/{team_id}/conversion-rates", viewer, "A team's conversion rates and markup", handleRatesGet(st), nil, nil},
+		{"PATCH", "/api/credits/teams/{team_id}/conversion-rates", admin, "Set credits_per_dollar and tokens_per_credit", handleRates(st, "credits_per_dollar", "tokens_per_credit"), ratesRequest{}, one(balanceResponse{})},
+		{"PATCH", "/api/credits/teams/{team_id}/budget-mode", admin, "Set the budget mode (and its rate); refused while jobs are open", handleRates(st, "budget_mode", "credits_per_dollar", "tokens_per_credit"), ratesRequest{}, one(balanceResponse{})},
+		{"PATCH", "/api/credits/teams/{team_id}/markup", admin, "Set the client-cost markup percentage", handleRates(st, "cost_markup_percentage"), ratesRequest{}, one(balanceResponse{})},
+		{"POST", "/api/credits/teams/{team_id}/configure-auto-refill", admin, "Configure automatic refills (daily, weekly, monthly)", handleRefill(st), refillRequest{}, one(balanceResponse{})},
+
 		{"GET", "/v1/models", teamKey, "List the aliases this key may call (OpenAI format)", handleV1Models(s.State), nil, one(modelListResponse{})},
 		{"GET", "/v1/models/{model}", teamKey, "Get one alias this key may call (OpenAI format)", handleV1Model(s.State), nil, one(openAIModel{})},
 	}

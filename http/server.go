@@ -34,6 +34,7 @@ type Store interface {
 	gatehouse.CredentialService
 	gatehouse.AdminService
 	gatehouse.AuditService
+	gatehouse.CreditService
 }
 
 // CredentialTester checks that a provider accepts a credential without

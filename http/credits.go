@@ -1,0 +1,276 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/gatehouse-llm/gatehouse"
+)
+
+// percentBP is a percentage written as a decimal (12.5) and kept in basis
+// points (1250), exactly.
+type percentBP int64
+
+func (p percentBP) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.FormatFloat(float64(p)/100, 'f', -1, 64)), nil
+}
+
+func (p *percentBP) UnmarshalJSON(b []byte) error {
+	m, err := gatehouse.ParseMicros(string(bytes.Trim(b, `"`)))
+	if err != nil || m%10_000 != 0 {
+		return gatehouse.FieldErrorf("cost_markup_percentage", "cost_markup_percentage must be a non-negative percentage with at most 2 decimals (12.5).")
+	}
+	*p = percentBP(m / 10_000)
+	return nil
+}
+
+// balanceResponse is a team's money as its owner and admins see it.
+type balanceResponse struct {
+	TeamID               string            `json:"team_id"`
+	OrganizationID       string            `json:"organization_id"`
+	Status               string            `json:"status"`
+	BudgetMode           string            `json:"budget_mode"`
+	CreditsAllocated     gatehouse.Credits `json:"credits_allocated"`
+	CreditsBalance       gatehouse.Credits `json:"credits_balance"`
+	CreditsHeld          gatehouse.Credits `json:"credits_held"`
+	CreditsRemaining     gatehouse.Credits `json:"credits_remaining"`
+	CreditsPerDollar     gatehouse.Credits `json:"credits_per_dollar"`
+	TokensPerCredit      int64             `json:"tokens_per_credit"`
+	CostMarkupPercentage percentBP         `json:"cost_markup_percentage"`
+	AutoRefill           autoRefillJSON    `json:"auto_refill"`
+}
+
+type autoRefillJSON struct {
+	Enabled      bool              `json:"enabled"`
+	RefillAmount gatehouse.Credits `json:"refill_amount"`
+	RefillPeriod string            `json:"refill_period"`
+	LastRefillAt any               `json:"last_refill_at"`
+}
+
+func showBalance(t *gatehouse.Team) balanceResponse {
+	return balanceResponse{TeamID: t.ID, OrganizationID: t.OrganizationID, Status: t.Status, BudgetMode: t.BudgetMode,
+		CreditsAllocated: t.CreditsAllocated, CreditsBalance: t.CreditsBalance, CreditsHeld: t.CreditsHeld, CreditsRemaining: t.CreditsRemaining,
+		CreditsPerDollar: t.CreditsPerDollar, TokensPerCredit: t.TokensPerCredit, CostMarkupPercentage: percentBP(t.MarkupBP),
+		AutoRefill: autoRefillJSON{Enabled: t.RefillPeriod != "", RefillAmount: t.RefillAmount, RefillPeriod: t.RefillPeriod, LastRefillAt: t.LastRefillAt}}
+}
+
+// teamScope checks that a team key asks about its own team; admins may
+// ask about any.
+func teamScope(r *http.Request) (string, error) {
+	id := r.PathValue("team_id")
+	if c := callerFrom(r); c != nil && c.Team.ID != id {
+		return "", &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Field: "team_id", Message: "This key belongs to team \"" + c.Team.ID + "\", not \"" + id + "\"."}
+	}
+	return id, nil
+}
+
+func handleBalance(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := teamScope(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		t, err := store.FindTeam(r.Context(), id)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, showBalance(t))
+	})
+}
+
+func handleTransactions(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := teamScope(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if _, err := store.FindTeam(r.Context(), id); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p, err := pageFrom(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		entries, total, err := store.ListLedger(r.Context(), id, p)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		list(w, "transactions", entries, total, p)
+	})
+}
+
+// grantRequest is the body of add, adjust and replenish.
+type grantRequest struct {
+	Credits          *gatehouse.Credits `json:"credits"`
+	Reason           string             `json:"reason"`
+	PaymentType      string             `json:"payment_type"`
+	PaymentAmountUSD *usd               `json:"payment_amount_usd"`
+}
+
+// handleGrant adds credits (kind allocation), records a payment
+// (replenish) or adjusts either way.
+func handleGrant(store Store, kind string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[grantRequest](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if req.Credits == nil {
+			writeError(w, r, gatehouse.FieldErrorf("credits", "credits is required."))
+			return
+		}
+		var payment int64
+		reason := req.Reason
+		if kind == gatehouse.LedgerPayment {
+			if req.PaymentType != "subscription" && req.PaymentType != "one_time" {
+				writeError(w, r, gatehouse.FieldErrorf("payment_type", "payment_type must be subscription or one_time."))
+				return
+			}
+			if req.PaymentAmountUSD != nil {
+				payment = int64(*req.PaymentAmountUSD)
+			}
+			if reason == "" {
+				reason = req.PaymentType + " payment"
+			}
+		} else if req.PaymentType != "" || req.PaymentAmountUSD != nil {
+			writeError(w, r, gatehouse.FieldErrorf("payment_type", "payment fields belong to /replenish."))
+			return
+		}
+		e, err := store.GrantCredits(r.Context(), r.PathValue("team_id"), kind, *req.Credits, reason, payment)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, map[string]any{"team_id": e.TeamID, "transaction": e, "credits_balance": e.BalanceAfter,
+			"credits_remaining": e.BalanceAfter - e.HeldAfter})
+	})
+}
+
+// refundRequest is the body of /refund.
+type refundRequest struct {
+	JobID  string `json:"job_id"`
+	Reason string `json:"reason"`
+}
+
+func handleRefund(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[refundRequest](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if req.JobID == "" {
+			writeError(w, r, gatehouse.FieldErrorf("job_id", "job_id is required."))
+			return
+		}
+		e, err := store.RefundJob(r.Context(), r.PathValue("team_id"), req.JobID, req.Reason)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, map[string]any{"team_id": e.TeamID, "job_id": req.JobID, "transaction": e})
+	})
+}
+
+// ratesRequest is the body of conversion-rates, budget-mode and markup.
+type ratesRequest struct {
+	BudgetMode           *string            `json:"budget_mode"`
+	CreditsPerDollar     *gatehouse.Credits `json:"credits_per_dollar"`
+	TokensPerCredit      *int64             `json:"tokens_per_credit"`
+	CostMarkupPercentage *percentBP         `json:"cost_markup_percentage"`
+}
+
+// handleRates changes the fields one route is for; others are refused so
+// a request cannot do more than its route says.
+func handleRates(store Store, allowed ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, err := readBody(w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			writeError(w, r, decodeError(err))
+			return
+		}
+		ok := map[string]bool{}
+		for _, a := range allowed {
+			ok[a] = true
+		}
+		for k := range fields {
+			if !ok[k] {
+				writeError(w, r, gatehouse.FieldErrorf(k, "Field %q cannot be set here.", k))
+				return
+			}
+		}
+		var req ratesRequest
+		if err := json.Unmarshal(raw, &req); err != nil {
+			writeError(w, r, decodeError(err))
+			return
+		}
+		rates := gatehouse.TeamRates{BudgetMode: req.BudgetMode, CreditsPerDollar: req.CreditsPerDollar, TokensPerCredit: req.TokensPerCredit}
+		if req.CostMarkupPercentage != nil {
+			bp := int64(*req.CostMarkupPercentage)
+			rates.MarkupBP = &bp
+		}
+		t, err := store.SetTeamRates(r.Context(), r.PathValue("team_id"), rates)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, showBalance(t))
+	})
+}
+
+// refillRequest is the body of /configure-auto-refill.
+type refillRequest struct {
+	Enabled      bool              `json:"enabled"`
+	RefillAmount gatehouse.Credits `json:"refill_amount"`
+	RefillPeriod string            `json:"refill_period"`
+}
+
+func handleRefill(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[refillRequest](w, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		period := req.RefillPeriod
+		if !req.Enabled {
+			period = ""
+		} else if period == "" {
+			writeError(w, r, gatehouse.FieldErrorf("refill_period", "refill_period is required: daily, weekly or monthly."))
+			return
+		}
+		t, err := store.ConfigureRefill(r.Context(), r.PathValue("team_id"), req.RefillAmount, period)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, showBalance(t))
+	})
+}
+
+func handleRatesGet(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, err := store.FindTeam(r.Context(), r.PathValue("team_id"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, map[string]any{"team_id": t.ID, "budget_mode": t.BudgetMode, "credits_per_dollar": t.CreditsPerDollar,
+			"tokens_per_credit": t.TokensPerCredit, "cost_markup_percentage": percentBP(t.MarkupBP),
+			"defaults": map[string]any{"credits_per_dollar": gatehouse.DefaultCreditsPerDollar, "tokens_per_credit": gatehouse.DefaultTokensPerCredit}})
+	})
+}
