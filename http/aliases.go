@@ -142,10 +142,19 @@ func handleAliasList(store Store) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		names := make([]string, len(aliases))
+		for i, a := range aliases {
+			names[i] = a.Alias
+		}
+		usage, err := store.AliasUsage(r.Context(), names)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
 		out := make([]aliasJSON, 0, len(aliases))
 		for _, a := range aliases {
 			j := showAlias(a)
-			n := int64(0) // calls are recorded from the jobs release on
+			n := usage[a.Alias].TotalCalls
 			j.UsageCount = &n
 			out = append(out, j)
 		}
@@ -176,10 +185,16 @@ func handleAliasGet(store Store) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		usage, err := store.AliasUsage(r.Context(), []string{a.Alias})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		u := usage[a.Alias]
 		j := showAlias(a)
-		n := int64(0)
-		j.UsageCount = &n
-		encode(w, http.StatusOK, detail{aliasJSON: j, AccessGroups: groups, TeamsWithAccess: teams})
+		j.UsageCount = &u.TotalCalls
+		encode(w, http.StatusOK, detail{aliasJSON: j, AccessGroups: groups, TeamsWithAccess: teams,
+			UsageStats: usageStats{TotalCalls: u.TotalCalls, TotalCostUSD: usdNum(u.TotalCostMicros), AvgTokensPerCall: u.AvgTokensPerCall}})
 	})
 }
 

@@ -162,6 +162,7 @@ var authzCases = map[string]authzCase{
 	"GET /api/jobs/{id}/costs":              {"", 200},
 	"GET /api/teams/{team_id}/jobs":         {"", 200},
 
+	"GET /api/teams/{team_id}/usage":                          {"", 200},
 	"GET /api/credits/teams/{team_id}/balance":                {"", 200},
 	"GET /api/credits/teams/{team_id}/transactions":           {"", 200},
 	"POST /api/credits/teams/{team_id}/add":                   {`{"credits": 5, "reason": "bonus"}`, 200},

@@ -125,6 +125,30 @@ func TestJobLifecycle(t *testing.T) {
 		if r := h.do("PATCH", "/api/jobs/"+job+"/metadata", key, `{"metadata": {"doc": null, "x": 1}}`); r.Body["metadata"].(map[string]any)["x"] != float64(1) {
 			t.Fatalf("metadata: %s", r.Raw)
 		}
+
+		// Usage statistics, as the seed shows them and per team.
+		alias := h.admin("GET", "/api/model-aliases/smart", "", 200)
+		stats := alias["usage_stats"].(map[string]any)
+		if alias["usage_count"] != float64(1) || stats["total_calls"] != float64(1) || stats["avg_tokens_per_call"] != float64(20) || stats["total_cost_usd"].(float64) <= 0 {
+			t.Fatalf("alias usage: %v", alias)
+		}
+		if l := h.admin("GET", "/api/model-aliases", "", 200)["aliases"].([]any); l[0].(map[string]any)["usage_count"] != float64(1) {
+			t.Fatalf("alias list usage_count: %v", l)
+		}
+		tu := h.do("GET", "/api/teams/t/usage?period="+time.Now().UTC().Format("2006-01"), key, "")
+		totals := tu.Body["totals"].(map[string]any)
+		if tu.Status != 200 || tu.Body["jobs_completed"] != float64(1) || totals["calls"] != float64(1) || totals["total_tokens"] != float64(20) || totals["credits_charged"] != float64(1) {
+			t.Fatalf("team usage: %s", tu.Raw)
+		}
+		byType := tu.Body["by_job_type"].([]any)[0].(map[string]any)
+		byModel := tu.Body["by_model"].([]any)[0].(map[string]any)
+		byDay := tu.Body["by_day"].([]any)[0].(map[string]any)
+		if byType["key"] != "summarize" || byType["jobs"] != float64(1) || byModel["key"] != "smart" || byDay["key"] != time.Now().UTC().Format("2006-01-02") {
+			t.Fatalf("breakdowns: %v %v %v", byType, byModel, byDay)
+		}
+		if r := h.do("GET", "/api/teams/t/usage?period=1999-01", key, ""); r.Body["totals"].(map[string]any)["calls"] != float64(0) {
+			t.Fatalf("another month: %s", r.Raw)
+		}
 	})
 }
 

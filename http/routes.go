@@ -99,6 +99,7 @@ func (s *server) routes() []route {
 		{"GET", "/api/jobs/{id}/costs", teamKey, "A job's costs and calls", handleJobCosts(s.Jobs), nil, one(jobCostsResponse{})},
 		{"GET", "/api/teams/{team_id}/jobs", teamKey, "List the team's jobs", handleTeamJobs(s.Jobs), nil, many("jobs", gatehouse.Job{})},
 
+		{"GET", "/api/teams/{team_id}/usage", teamOrViewer, "A team's usage by month (?period=YYYY-MM) or range (?since=&until=): totals, by job type, by model, by day", handleTeamUsage(st, s.Now), nil, one(teamUsageResponse{})},
 		{"GET", "/api/credits/teams/{team_id}/balance", teamOrViewer, "A team's credits (its own key, or an admin)", handleBalance(st), nil, one(balanceResponse{})},
 		{"GET", "/api/credits/teams/{team_id}/transactions", teamOrViewer, "A team's credit ledger, newest first (its own key, or an admin)", handleTransactions(st), nil, many("transactions", gatehouse.LedgerEntry{})},
 		{"POST", "/api/credits/teams/{team_id}/add", admin, "Add credits", handleGrant(st, gatehouse.LedgerAllocation), grantRequest{}, nil},

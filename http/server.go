@@ -35,6 +35,7 @@ type Store interface {
 	gatehouse.AdminService
 	gatehouse.AuditService
 	gatehouse.CreditService
+	gatehouse.UsageService
 }
 
 // CredentialTester checks that a provider accepts a credential without

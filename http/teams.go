@@ -15,7 +15,8 @@ import (
 // teamJSON is a team with the aliases its access groups grant.
 type teamJSON struct {
 	*gatehouse.Team
-	AllowedModelAliases []string `json:"allowed_model_aliases"`
+	CostMarkupPercentage percentBP `json:"cost_markup_percentage"`
+	AllowedModelAliases  []string  `json:"allowed_model_aliases"`
 }
 
 // allowedAliases unions the aliases of a team's active groups.
@@ -36,7 +37,7 @@ func allowedAliases(ctx context.Context, store Store, groups []string) ([]string
 
 func showTeam(ctx context.Context, store Store, t *gatehouse.Team) (teamJSON, error) {
 	allowed, err := allowedAliases(ctx, store, t.AccessGroups)
-	return teamJSON{Team: t, AllowedModelAliases: allowed}, err
+	return teamJSON{Team: t, CostMarkupPercentage: percentBP(t.MarkupBP), AllowedModelAliases: allowed}, err
 }
 
 // writeTeam renders a team or the error of building it.

@@ -81,6 +81,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer recorder.Close() // after the server has drained: every in-flight call is recorded
 	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models}
 	go sweepJobs(keyUseCtx, db, cfg.JobTTL, logger)
+	go db.RunRefillsEvery(keyUseCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 
 	handler := ghttp.NewServer(ghttp.Deps{
 		Logger:            logger,

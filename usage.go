@@ -1,0 +1,47 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// UsageTotals sums calls and their costs.
+type UsageTotals struct {
+	Calls              int64   `json:"calls"`
+	FailedCalls        int64   `json:"failed_calls"`
+	PromptTokens       int64   `json:"prompt_tokens"`
+	CompletionTokens   int64   `json:"completion_tokens"`
+	TotalTokens        int64   `json:"total_tokens"`
+	CostMicroUSD       int64   `json:"-"`
+	ClientCostMicroUSD int64   `json:"-"`
+	Credits            Credits `json:"credits_charged"`
+}
+
+// UsageGroup is the usage of one job type, alias or day.
+type UsageGroup struct {
+	Key  string `json:"key"`
+	Jobs int64  `json:"jobs"`
+	UsageTotals
+}
+
+// TeamUsage is a team's usage over a time range.
+type TeamUsage struct {
+	TeamID        string       `json:"team_id"`
+	Since         time.Time    `json:"since"`
+	Until         time.Time    `json:"until"`
+	Jobs          int64        `json:"jobs"`
+	JobsCompleted int64        `json:"jobs_completed"`
+	JobsFailed    int64        `json:"jobs_failed"`
+	JobsCancelled int64        `json:"jobs_cancelled"`
+	Totals        UsageTotals  `json:"totals"`
+	ByJobType     []UsageGroup `json:"by_job_type"`
+	ByModel       []UsageGroup `json:"by_model"`
+	ByDay         []UsageGroup `json:"by_day"`
+}
+
+// UsageService reports usage.
+type UsageService interface {
+	// AliasUsage sums the calls made by naming each alias.
+	AliasUsage(ctx context.Context, aliases []string) (map[string]AliasUsage, error)
+	TeamUsage(ctx context.Context, teamID string, since, until time.Time) (*TeamUsage, error)
+}
