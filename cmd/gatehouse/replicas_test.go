@@ -36,6 +36,11 @@ func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
+func jsonDecode(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
 // Two replicas on one PostgreSQL behave as one system: a change made
 // through one is enforced by the other within a second.
 func TestReplicasSeeEachOthersChanges(t *testing.T) {

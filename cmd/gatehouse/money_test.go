@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-llm/gatehouse"
+	"github.com/gatehouse-llm/gatehouse/postgres"
+	"github.com/gatehouse-llm/gatehouse/sqlstore/storetest"
+)
+
+// setupMockTeam creates alias "echo" (mock/echo), a group, an
+// organization and a team with credits through the API, and returns the
+// team's key.
+func setupMockTeam(t *testing.T, url, mode string, credits int) string {
+	t.Helper()
+	for _, step := range [][2]string{
+		{"/api/model-aliases/create", `{"alias": "echo", "litellm_model": "mock/echo"}`},
+		{"/api/model-access-groups/create", `{"group_name": "g", "model_aliases": ["echo"]}`},
+		{"/api/organizations/create", `{"organization_id": "o", "name": "O"}`},
+	} {
+		if code, body := call(t, "POST", url+step[0], testMasterKey, step[1]); code != 201 {
+			t.Fatalf("%s: %d %v", step[0], code, body)
+		}
+	}
+	code, team := call(t, "POST", url+"/api/teams/create", testMasterKey,
+		fmt.Sprintf(`{"organization_id": "o", "team_id": "t", "access_groups": ["g"], "budget_mode": %q, "credits_allocated": %d}`, mode, credits))
+	if code != 201 {
+		t.Fatalf("team: %d %v", code, team)
+	}
+	return team["virtual_key"].(string)
+}
+
+// Two replicas on one PostgreSQL, 200 concurrent one-call jobs for a team
+// with 10 credits: exactly 10 are served and charged, 190 are refused
+// with 402 before any provider call, and the ledger sums to the balance.
+func TestReplicasNeverOverspend(t *testing.T) {
+	dbURL := storetest.PostgresURL(t)
+	env := []string{"GATEHOUSE_DATABASE_URL=" + dbURL, "GATEHOUSE_MASTER_KEY=" + testMasterKey,
+		"GATEHOUSE_ENCRYPTION_KEY=" + strings.Repeat("cd", 32), "GATEHOUSE_AUTO_MIGRATE=true"}
+	a := startProcess(t, t.TempDir(), env)
+	b := startProcess(t, t.TempDir(), env)
+	key := setupMockTeam(t, a.URL, "job_based", 10)
+	time.Sleep(600 * time.Millisecond) // let replica b see the new team
+
+	var served, refused, other atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			url := a.URL
+			if i%2 == 1 {
+				url = b.URL
+			}
+			code, body := call(t, "POST", url+"/api/jobs/create-and-call", key, `{"model": "echo", "messages": [{"role": "user", "content": "hi"}]}`)
+			switch code {
+			case 200:
+				served.Add(1)
+			case 402:
+				refused.Add(1)
+			default:
+				other.Add(1)
+				t.Errorf("unexpected %d %v", code, body)
+			}
+		}()
+	}
+	wg.Wait()
+	if served.Load() != 10 || refused.Load() != 190 {
+		t.Fatalf("served %d, refused %d (other %d); want 10 and 190", served.Load(), refused.Load(), other.Load())
+	}
+	db, err := postgres.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	team, err := db.FindTeam(context.Background(), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bal, held, err := db.LedgerTotals(context.Background(), "t")
+	if err != nil || team.CreditsBalance != 0 || team.CreditsHeld != 0 || bal != team.CreditsBalance || held != team.CreditsHeld {
+		t.Fatalf("books: team %s/%s, ledger %s/%s, %v", team.CreditsBalance, team.CreditsHeld, bal, held, err)
+	}
+	jobs, total, _ := db.ListJobs(context.Background(), gatehouse.JobFilter{TeamID: "t", Status: gatehouse.JobCompleted})
+	if total != 10 || len(jobs) != 10 {
+		t.Fatalf("%d completed jobs, want 10", total)
+	}
+}
+
+// Kill the server with SIGKILL while calls complete under load: after a
+// restart, every call whose response a client received is in the records.
+func TestCallsSurviveSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"GATEHOUSE_MASTER_KEY=" + testMasterKey}
+	p := startProcess(t, dir, env)
+	key := setupMockTeam(t, p.URL, "consumption_tokens", 1_000_000)
+
+	type received struct{ job, call string }
+	var mu sync.Mutex
+	var got []received
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 5 * time.Second}
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest("POST", p.URL+"/api/jobs/create-and-call",
+					strings.NewReader(`{"model": "echo", "messages": [{"role": "user", "content": "count me [mock:latency=5ms]"}]}`))
+				req.Header.Set("Authorization", "Bearer "+key)
+				resp, err := client.Do(req)
+				if err != nil {
+					return // the server is gone
+				}
+				var body struct {
+					JobID  string `json:"job_id"`
+					CallID string `json:"call_id"`
+				}
+				err = jsonDecode(resp, &body)
+				if err == nil && resp.StatusCode == 200 && body.CallID != "" {
+					mu.Lock()
+					got = append(got, received{body.JobID, body.CallID})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.wait(t, 10*time.Second)
+	close(stop)
+	wg.Wait()
+	if len(got) < 20 {
+		t.Fatalf("only %d calls completed before the kill; the test proves little", len(got))
+	}
+
+	restarted := startProcess(t, dir, env)
+	for _, r := range got {
+		code, costs := call(t, "GET", restarted.URL+"/api/jobs/"+r.job+"/costs", key, "")
+		if code != 200 {
+			t.Fatalf("job %s after restart: %d %v", r.job, code, costs)
+		}
+		found := false
+		for _, c := range costs["calls"].([]any) {
+			if c.(map[string]any)["call_id"] == r.call {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("call %s was answered before the crash but is missing from the records", r.call)
+		}
+	}
+	t.Logf("%d answered calls, all recorded after SIGKILL and restart", len(got))
+}
