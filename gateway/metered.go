@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -234,6 +235,17 @@ type MeteredStream struct {
 	once  sync.Once
 	res   *Outcome
 	err   error
+	text  strings.Builder // the answer, kept only when bodies are stored
+}
+
+// Recv passes the next chunk through, keeping the text when the operator
+// stores bodies.
+func (s *MeteredStream) Recv() (*provider.Chunk, error) {
+	c, err := s.Stream.Recv()
+	if err == nil && s.meter.StoreBodies {
+		s.text.WriteString(c.Content)
+	}
+	return c, err
 }
 
 // Stream starts a streamed call in a job.
@@ -243,6 +255,9 @@ func (m *Meter) Stream(ctx context.Context, in *CallInput) (*MeteredStream, erro
 		return nil, err
 	}
 	c := m.newCall(in, true)
+	if m.StoreBodies {
+		c.RequestBody = jsonString(in.Request)
+	}
 	s, callErr := m.Gateway.ChatStream(ctx, in.Caller, in.Alias, in.Request)
 	if callErr != nil {
 		// Nothing was streamed: record the failure and release the hold.
@@ -268,6 +283,10 @@ func (s *MeteredStream) Finish(ctx context.Context) (*Outcome, error) {
 		if !sum.UsageFromProvider || u.TotalTokens == 0 {
 			u = estimateUsage(s.in.Request, sum.CompletionBytes)
 			c.UsageSource = "estimated"
+		}
+		if s.meter.StoreBodies {
+			text := s.text.String()
+			c.ResponseBody = &text
 		}
 		var streamErr error
 		if !sum.Complete {

@@ -27,6 +27,7 @@ type harness struct {
 	Server *httptest.Server
 	Master string
 	KeyUse *sqlstore.KeyUse
+	Meter  *gateway.Meter
 }
 
 func newHarness(t *testing.T, db *sqlstore.DB) *harness {
@@ -57,7 +58,7 @@ func newHarness(t *testing.T, db *sqlstore.DB) *harness {
 		SupportedProvider: catalog.Default().Supports, Version: "test",
 		TestCredential: func(ctx context.Context, c *gatehouse.Credential) error { return nil }}))
 	t.Cleanup(srv.Close)
-	return &harness{t: t, DB: db, State: st, Server: srv, Master: master, KeyUse: keyUse}
+	return &harness{t: t, DB: db, State: st, Server: srv, Master: master, KeyUse: keyUse, Meter: meter}
 }
 
 // response is a decoded JSON answer.

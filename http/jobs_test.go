@@ -350,3 +350,32 @@ func TestJobsAreIsolatedBetweenTeams(t *testing.T) {
 		t.Errorf("another team's ledger: %d", r.Status)
 	}
 }
+
+// Bodies are kept only when the operator turns it on, and purged after
+// their retention while the rest of the record stays.
+func TestStoredBodies(t *testing.T) {
+	h := newHarness(t, storetest.OpenSQLite(t))
+	up := newFakeOpenAI(t)
+	key := jobWorld(t, h, up, "job_based", "5")
+	ctx := context.Background()
+	job := h.do("POST", "/api/jobs/create", key, `{}`).Body["job_id"].(string)
+	off := h.do("POST", "/api/jobs/"+job+"/llm-call", key, helloCall).Body["call_id"].(string)
+	if req, resp, err := h.DB.CallBodies(ctx, off); err != nil || req != nil || resp != nil {
+		t.Fatalf("bodies stored by default: %v %v %v", req, resp, err)
+	}
+	h.Meter.StoreBodies = true
+	on := h.do("POST", "/api/jobs/"+job+"/llm-call", key, helloCall).Body["call_id"].(string)
+	req, resp, err := h.DB.CallBodies(ctx, on)
+	if err != nil || req == nil || !strings.Contains(*req, "Say hello") || resp == nil || !strings.Contains(*resp, "Hello world") {
+		t.Fatalf("stored bodies: %v %v %v", req, resp, err)
+	}
+	if n, err := h.DB.PurgeBodies(ctx, -time.Hour); err != nil || n != 1 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	if req, resp, _ := h.DB.CallBodies(ctx, on); req != nil || resp != nil {
+		t.Fatal("bodies survived their retention")
+	}
+	if ok, _ := h.DB.CallRecorded(ctx, on); !ok {
+		t.Fatal("purging removed the call record")
+	}
+}

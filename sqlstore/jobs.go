@@ -441,3 +441,21 @@ func (db *DB) CallRecorded(ctx context.Context, callID string) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// PurgeBodies forgets the stored request and response bodies of calls
+// older than retention; the rest of each record (usage, cost) is kept.
+func (db *DB) PurgeBodies(ctx context.Context, retention time.Duration) (int64, error) {
+	res, err := db.sql.ExecContext(ctx, `UPDATE llm_calls SET request_body = NULL, response_body = NULL
+		WHERE created_at < $1 AND (request_body IS NOT NULL OR response_body IS NOT NULL)`, db.Now().Add(-retention))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// CallBodies returns a call's stored bodies (nil when not stored or
+// purged).
+func (db *DB) CallBodies(ctx context.Context, callID string) (request, response *string, err error) {
+	err = db.sql.QueryRowContext(ctx, `SELECT request_body, response_body FROM llm_calls WHERE id = $1`, callID).Scan(&request, &response)
+	return request, response, err
+}

@@ -30,6 +30,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LiteLLMConfig   string
 	JobTTL          time.Duration
+	StoreBodies     bool
+	BodyRetention   time.Duration
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -94,6 +96,24 @@ var settings = []setting{
 				return errors.New("must be a duration of at least 1m, such as 24h")
 			}
 			c.JobTTL = d
+			return nil
+		}},
+	{"store_bodies", "false", "keep each call's request and response bodies with its record (prompts are your customers' data: off by default)",
+		func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.StoreBodies = b
+			return nil
+		}},
+	{"body_retention", "720h", "how long stored bodies are kept before they are purged (the rest of each call record stays)",
+		func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Hour {
+				return errors.New("must be a duration of at least 1h, such as 720h")
+			}
+			c.BodyRetention = d
 			return nil
 		}},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",

@@ -79,8 +79,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger})
 	recorder := sqlstore.NewRecorder(db, logger)
 	defer recorder.Close() // after the server has drained: every in-flight call is recorded
-	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models}
-	go sweepJobs(keyUseCtx, db, cfg.JobTTL, logger)
+	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models, StoreBodies: cfg.StoreBodies}
+	go sweepJobs(keyUseCtx, db, cfg, logger)
 	go db.RunRefillsEvery(keyUseCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 
 	handler := ghttp.NewServer(ghttp.Deps{
@@ -140,17 +140,20 @@ func bootstrapMasterKey(ctx context.Context, cfg Config, db *sqlstore.DB, logger
 	return nil
 }
 
-// sweepJobs fails jobs left open longer than ttl, once a minute, so
-// their held credits return to their teams. Every replica may run it:
-// each job ends once.
-func sweepJobs(ctx context.Context, db *sqlstore.DB, ttl time.Duration, logger *slog.Logger) {
+// sweepJobs fails jobs left open longer than job_ttl, once a minute, so
+// their held credits return to their teams, and purges stored bodies past
+// their retention. Every replica may run it: each job ends once.
+func sweepJobs(ctx context.Context, db *sqlstore.DB, cfg Config, logger *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		if n, err := db.ExpireJobs(ctx, ttl); err != nil && ctx.Err() == nil {
+		if n, err := db.ExpireJobs(ctx, cfg.JobTTL); err != nil && ctx.Err() == nil {
 			logger.Warn("job sweeper failed", "err", err)
 		} else if n > 0 {
-			logger.Info("expired stale jobs", "count", n, "ttl", ttl)
+			logger.Info("expired stale jobs", "count", n, "ttl", cfg.JobTTL)
+		}
+		if _, err := db.PurgeBodies(ctx, cfg.BodyRetention); err != nil && ctx.Err() == nil {
+			logger.Warn("purging stored bodies failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
