@@ -391,3 +391,33 @@ func (t Target) String() string {
 	}
 	return fmt.Sprintf("%s → %s/%s", t.Alias.Alias, t.Provider, t.Model)
 }
+
+// EmbedResult is a completed embeddings call.
+type EmbedResult struct {
+	Target
+	Response *provider.EmbeddingResponse
+	Attempts []Attempt
+}
+
+// Embed sends an embeddings call for the alias the caller named, with the
+// same retries and fallbacks as Chat.
+func (g *Gateway) Embed(ctx context.Context, caller *state.Caller, aliasName string, req *provider.EmbeddingRequest) (*EmbedResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, g.TotalTimeout)
+	defer cancel()
+	var resp *provider.EmbeddingResponse
+	p, attempts, err := g.run(ctx, caller, aliasName, func(ctx context.Context, p *prepared) error {
+		e, ok := p.adapter.(provider.Embedder)
+		if !ok {
+			return &provider.Error{Provider: p.Provider, Kind: provider.ErrBadRequest, Message: "this provider offers no embeddings"}
+		}
+		r := *req
+		r.Model = p.Model
+		var err error
+		resp, err = e.Embed(ctx, p.endpoint, &r)
+		return err
+	})
+	if err != nil {
+		return &EmbedResult{Attempts: attempts}, err
+	}
+	return &EmbedResult{Target: p.Target, Response: resp, Attempts: attempts}, nil
+}

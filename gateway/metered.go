@@ -300,3 +300,48 @@ func (s *MeteredStream) Finish(ctx context.Context) (*Outcome, error) {
 	})
 	return s.res, s.err
 }
+
+// EmbedInput is one embeddings call a client asked for.
+type EmbedInput struct {
+	Caller  *state.Caller
+	JobID   string
+	Alias   string
+	Request *provider.EmbeddingRequest
+}
+
+// Embed runs one embeddings call in a job, metered like a chat call (the
+// input tokens are its whole cost).
+func (m *Meter) Embed(ctx context.Context, in *EmbedInput) (*gatehouse.Call, *provider.EmbeddingResponse, gatehouse.Credits, error) {
+	var text strings.Builder
+	for _, s := range in.Request.Input {
+		text.WriteString(s)
+	}
+	zero := 0
+	chat := &CallInput{Caller: in.Caller, JobID: in.JobID, Alias: in.Alias, Purpose: "embedding",
+		Request: &provider.ChatRequest{Messages: []provider.Message{{Role: provider.RoleUser, Content: provider.TextContent(text.String())}}, MaxTokens: &zero}}
+	a, err := m.admit(ctx, chat)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	c := m.newCall(chat, false)
+	res, callErr := m.Gateway.Embed(ctx, in.Caller, in.Alias, in.Request)
+	var u provider.Usage
+	if callErr == nil {
+		u = res.Response.Usage
+		if u.TotalTokens == 0 {
+			u.TotalTokens = u.PromptTokens
+		}
+		if u.TotalTokens == 0 {
+			u = estimateUsage(chat.Request, 0)
+			c.UsageSource = "estimated"
+		}
+	}
+	charge, recErr := m.settle(context.WithoutCancel(ctx), a, c, res.Target, len(res.Attempts), u, callErr)
+	if recErr != nil {
+		return nil, nil, 0, errors.Join(gatehouse.Errorf(gatehouse.EUNAVAILABLE, "The call could not be recorded; it was not charged."), recErr)
+	}
+	if callErr != nil {
+		return c, nil, 0, callErr
+	}
+	return c, res.Response, charge, nil
+}
