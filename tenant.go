@@ -70,6 +70,7 @@ type Team struct {
 	RefillAmount Credits    `json:"auto_refill_amount"`
 	RefillPeriod string     `json:"auto_refill_period"` // "", daily, weekly, monthly
 	LastRefillAt *time.Time `json:"last_refill_at"`
+	RateLimits   RateLimits `json:"rate_limits"`
 	AccessGroups []string   `json:"access_groups"`
 	Metadata     Metadata   `json:"metadata"`
 	CreatedAt    time.Time  `json:"created_at"`
@@ -84,10 +85,27 @@ type Key struct {
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"`
 	Hash       string     `json:"-"`
+	RateLimits RateLimits `json:"rate_limits"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	ExpiresAt  *time.Time `json:"expires_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// RateLimits bound how fast a team or a key may call; zero means
+// unlimited.
+type RateLimits struct {
+	RequestsPerMinute int64 `json:"requests_per_minute"`
+	TokensPerMinute   int64 `json:"tokens_per_minute"`
+	Concurrent        int64 `json:"concurrent"`
+}
+
+// Validate refuses negative limits.
+func (l RateLimits) Validate() error {
+	if l.RequestsPerMinute < 0 || l.TokensPerMinute < 0 || l.Concurrent < 0 {
+		return FieldErrorf("rate_limits", "rate limits must not be negative (0 means unlimited).")
+	}
+	return nil
 }
 
 // Usable reports whether the key may authenticate at time now.
@@ -159,6 +177,7 @@ type TeamUpdate struct {
 	BudgetMode   *string
 	Metadata     *Metadata
 	AccessGroups *[]string
+	RateLimits   *RateLimits
 }
 
 // NewKey is a freshly issued virtual key: the only moment its secret is
@@ -179,7 +198,7 @@ type TeamService interface {
 	SetTeamStatus(ctx context.Context, id, status string) (*Team, error)
 	DeleteTeam(ctx context.Context, id string) error
 
-	CreateKey(ctx context.Context, teamID, name string, expiresAt *time.Time) (*NewKey, error)
+	CreateKey(ctx context.Context, teamID, name string, expiresAt *time.Time, limits RateLimits) (*NewKey, error)
 	ListKeys(ctx context.Context, teamID string, p Page) ([]*Key, int, error)
 	// RotateKey issues a new key and lets the old one work until
 	// now+grace (immediately revoked when grace is 0).

@@ -59,7 +59,7 @@ func (t *Team) Validate() error {
 	case t.CreditsAllocated < 0:
 		return FieldErrorf("credits_allocated", "credits_allocated must not be negative.")
 	}
-	return nil
+	return t.RateLimits.Validate()
 }
 
 // Validate checks an access group before it is stored.

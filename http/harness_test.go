@@ -10,10 +10,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
 	"github.com/gatehouse-llm/gatehouse/catalog"
 	"github.com/gatehouse-llm/gatehouse/gateway"
+	"github.com/gatehouse-llm/gatehouse/ratelimit"
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
 	"github.com/gatehouse-llm/gatehouse/state"
@@ -53,7 +55,8 @@ func newHarness(t *testing.T, db *sqlstore.DB) *harness {
 	recorder := sqlstore.NewRecorder(db, nil)
 	t.Cleanup(recorder.Close)
 	gw := gateway.New(gateway.DefaultRegistry(), gateway.NewEndpoints(nil, gateway.DefaultTimeouts), st, gateway.Options{})
-	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: catalog.Default()}
+	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: catalog.Default(),
+		Limits: &gateway.RateLimits{Limiter: ratelimit.NewLocal(time.Now)}}
 	srv := httptest.NewServer(NewServer(Deps{Store: db, KeyUse: keyUse, Jobs: db, Meter: meter, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
 		SupportedProvider: catalog.Default().Supports, Version: "test",
 		TestCredential: func(ctx context.Context, c *gatehouse.Credential) error { return nil }}))

@@ -379,3 +379,37 @@ func TestStoredBodies(t *testing.T) {
 		t.Fatal("purging removed the call record")
 	}
 }
+
+// Rate limits per team and per key answer 429 with Retry-After before any
+// provider call.
+func TestRateLimits(t *testing.T) {
+	h := newHarness(t, storetest.OpenSQLite(t))
+	up := newFakeOpenAI(t)
+	key := jobWorld(t, h, up, "job_based", "100")
+	h.admin("PUT", "/api/teams/t", `{"rate_limits": {"requests_per_minute": 2}}`, 200)
+	job := h.do("POST", "/api/jobs/create", key, `{}`).Body["job_id"].(string)
+	for i := range 2 {
+		if r := h.do("POST", "/api/jobs/"+job+"/llm-call", key, helloCall); r.Status != 200 {
+			t.Fatalf("call %d: %s", i, r.Raw)
+		}
+	}
+	r := h.do("POST", "/api/jobs/"+job+"/llm-call", key, helloCall)
+	if e := errorOf(t, r); r.Status != 429 || e["code"] != "rate_limited" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("third call: %d %s (Retry-After %q)", r.Status, r.Raw, r.Header.Get("Retry-After"))
+	}
+	if up.hits.Load() != 2 {
+		t.Fatalf("the provider saw %d calls, want 2", up.hits.Load())
+	}
+	// A key's own limit applies on top of its team's.
+	h.admin("PUT", "/api/teams/t", `{"rate_limits": {}}`, 200)
+	k2 := h.admin("POST", "/api/teams/t/keys", `{"name": "slow", "rate_limits": {"requests_per_minute": 1}}`, 201)["virtual_key"].(string)
+	if r := h.do("POST", "/api/jobs/"+job+"/llm-call", k2, helloCall); r.Status != 200 {
+		t.Fatalf("slow key first call: %s", r.Raw)
+	}
+	if r := h.do("POST", "/api/jobs/"+job+"/llm-call", k2, helloCall); r.Status != 429 {
+		t.Fatalf("slow key second call: %d", r.Status)
+	}
+	if r := h.do("POST", "/api/jobs/"+job+"/llm-call", key, helloCall); r.Status != 200 {
+		t.Fatalf("the other key is not limited: %s", r.Raw)
+	}
+}

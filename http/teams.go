@@ -56,13 +56,14 @@ func writeTeam(w http.ResponseWriter, r *http.Request, store Store, status int, 
 
 // teamCreateRequest is the body of handleTeamCreate.
 type teamCreateRequest struct {
-	OrganizationID   string             `json:"organization_id"`
-	TeamID           string             `json:"team_id"`
-	TeamAlias        string             `json:"team_alias"`
-	AccessGroups     []string           `json:"access_groups"`
-	CreditsAllocated gatehouse.Credits  `json:"credits_allocated"`
-	BudgetMode       string             `json:"budget_mode"`
-	Metadata         gatehouse.Metadata `json:"metadata"`
+	OrganizationID   string               `json:"organization_id"`
+	TeamID           string               `json:"team_id"`
+	TeamAlias        string               `json:"team_alias"`
+	AccessGroups     []string             `json:"access_groups"`
+	CreditsAllocated gatehouse.Credits    `json:"credits_allocated"`
+	BudgetMode       string               `json:"budget_mode"`
+	Metadata         gatehouse.Metadata   `json:"metadata"`
+	RateLimits       gatehouse.RateLimits `json:"rate_limits"`
 }
 
 // teamCreateResponse is the body of handleTeamCreate.
@@ -81,7 +82,7 @@ func handleTeamCreate(store Store) http.Handler {
 			return
 		}
 		t := &gatehouse.Team{ID: req.TeamID, OrganizationID: req.OrganizationID, Alias: req.TeamAlias, AccessGroups: req.AccessGroups,
-			CreditsAllocated: req.CreditsAllocated, BudgetMode: req.BudgetMode, Metadata: req.Metadata}
+			CreditsAllocated: req.CreditsAllocated, BudgetMode: req.BudgetMode, Metadata: req.Metadata, RateLimits: req.RateLimits}
 		if t.AccessGroups == nil {
 			t.AccessGroups = []string{}
 		}
@@ -142,10 +143,11 @@ func handleTeamGet(store Store) http.Handler {
 
 // teamUpdateRequest is the body of handleTeamUpdate.
 type teamUpdateRequest struct {
-	TeamAlias    *string             `json:"team_alias"`
-	BudgetMode   *string             `json:"budget_mode"`
-	Metadata     *gatehouse.Metadata `json:"metadata"`
-	AccessGroups *[]string           `json:"access_groups"`
+	TeamAlias    *string               `json:"team_alias"`
+	BudgetMode   *string               `json:"budget_mode"`
+	Metadata     *gatehouse.Metadata   `json:"metadata"`
+	AccessGroups *[]string             `json:"access_groups"`
+	RateLimits   *gatehouse.RateLimits `json:"rate_limits"`
 }
 
 func handleTeamUpdate(store Store) http.Handler {
@@ -156,7 +158,7 @@ func handleTeamUpdate(store Store) http.Handler {
 			return
 		}
 		t, err := store.UpdateTeam(r.Context(), r.PathValue("id"), gatehouse.TeamUpdate{
-			Alias: req.TeamAlias, BudgetMode: req.BudgetMode, Metadata: req.Metadata, AccessGroups: req.AccessGroups})
+			Alias: req.TeamAlias, BudgetMode: req.BudgetMode, Metadata: req.Metadata, AccessGroups: req.AccessGroups, RateLimits: req.RateLimits})
 		writeTeam(w, r, store, http.StatusOK, t, err)
 	})
 }
@@ -230,8 +232,9 @@ func showNewKey(nk *gatehouse.NewKey) newKeyJSON {
 
 // keyCreateRequest is the body of handleKeyCreate.
 type keyCreateRequest struct {
-	Name      string     `json:"name"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	Name       string                `json:"name"`
+	ExpiresAt  *time.Time            `json:"expires_at"`
+	RateLimits *gatehouse.RateLimits `json:"rate_limits"`
 }
 
 func handleKeyCreate(store Store) http.Handler {
@@ -241,7 +244,11 @@ func handleKeyCreate(store Store) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		nk, err := store.CreateKey(r.Context(), r.PathValue("id"), req.Name, req.ExpiresAt)
+		var limits gatehouse.RateLimits
+		if req.RateLimits != nil {
+			limits = *req.RateLimits
+		}
+		nk, err := store.CreateKey(r.Context(), r.PathValue("id"), req.Name, req.ExpiresAt, limits)
 		if err != nil {
 			writeError(w, r, err)
 			return

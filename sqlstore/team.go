@@ -14,7 +14,7 @@ var _ gatehouse.TeamService = (*DB)(nil)
 
 const teamColumns = `id, organization_id, team_alias, status, budget_mode, credits_allocated, credits_balance, credits_held,
 	credits_per_dollar, tokens_per_credit, markup_bp, refill_amount, refill_period, last_refill_period, last_refill_at,
-	metadata, created_at, updated_at`
+	rpm_limit, tpm_limit, concurrency_limit, metadata, created_at, updated_at`
 
 func scanTeam(row interface{ Scan(...any) error }) (*gatehouse.Team, error) {
 	var t gatehouse.Team
@@ -22,7 +22,8 @@ func scanTeam(row interface{ Scan(...any) error }) (*gatehouse.Team, error) {
 	var lastPeriod string
 	if err := row.Scan(&t.ID, &t.OrganizationID, &t.Alias, &t.Status, &t.BudgetMode, &t.CreditsAllocated,
 		&t.CreditsBalance, &t.CreditsHeld, &t.CreditsPerDollar, &t.TokensPerCredit, &t.MarkupBP, &t.RefillAmount,
-		&t.RefillPeriod, &lastPeriod, &t.LastRefillAt, &meta, &t.CreatedAt, &t.UpdatedAt); err != nil {
+		&t.RefillPeriod, &lastPeriod, &t.LastRefillAt, &t.RateLimits.RequestsPerMinute, &t.RateLimits.TokensPerMinute,
+		&t.RateLimits.Concurrent, &meta, &t.CreatedAt, &t.UpdatedAt); err != nil {
 		return nil, err
 	}
 	t.CreditsRemaining = t.CreditsBalance - t.CreditsHeld
@@ -103,8 +104,9 @@ func (db *DB) CreateTeam(ctx context.Context, t *gatehouse.Team) (*gatehouse.New
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO teams (`+teamColumns+`)
-			VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $7, $8, 0, '', '', NULL, $9, $10, $11)`,
+			VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $7, $8, 0, '', '', NULL, $9, $10, $11, $12, $13, $14)`,
 			t.ID, t.OrganizationID, t.Alias, t.Status, t.BudgetMode, t.CreditsPerDollar, t.TokensPerCredit, t.MarkupBP,
+			t.RateLimits.RequestsPerMinute, t.RateLimits.TokensPerMinute, t.RateLimits.Concurrent,
 			jsonText(t.Metadata, "{}"), t.CreatedAt, t.UpdatedAt)
 		if isUniqueViolation(err) {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "Team %q already exists.", t.ID)
@@ -121,7 +123,7 @@ func (db *DB) CreateTeam(ctx context.Context, t *gatehouse.Team) (*gatehouse.New
 			}
 			t.CreditsAllocated, t.CreditsBalance, t.CreditsRemaining = allocation, m.BalanceAfter, m.BalanceAfter-m.HeldAfter
 		}
-		if nk, err = insertKey(ctx, tx, t.ID, "default", nil); err != nil {
+		if nk, err = insertKey(ctx, tx, t.ID, "default", nil, gatehouse.RateLimits{}); err != nil {
 			return err
 		}
 		return tx.audit("team.create", "team", t.ID, nil, t)
@@ -199,6 +201,9 @@ func (db *DB) UpdateTeam(ctx context.Context, id string, upd gatehouse.TeamUpdat
 		if upd.Metadata != nil {
 			t.Metadata = *upd.Metadata
 		}
+		if upd.RateLimits != nil {
+			t.RateLimits = *upd.RateLimits
+		}
 		if err := t.Validate(); err != nil {
 			return err
 		}
@@ -209,8 +214,10 @@ func (db *DB) UpdateTeam(ctx context.Context, id string, upd gatehouse.TeamUpdat
 			t.AccessGroups = dedupe(*upd.AccessGroups)
 		}
 		t.UpdatedAt = db.Now()
-		if _, err := tx.ExecContext(ctx, `UPDATE teams SET team_alias = $1, budget_mode = $2, metadata = $3, updated_at = $4 WHERE id = $5`,
-			t.Alias, t.BudgetMode, jsonText(t.Metadata, "{}"), t.UpdatedAt, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE teams SET team_alias = $1, budget_mode = $2, metadata = $3, updated_at = $4,
+			rpm_limit = $5, tpm_limit = $6, concurrency_limit = $7 WHERE id = $8`,
+			t.Alias, t.BudgetMode, jsonText(t.Metadata, "{}"), t.UpdatedAt, t.RateLimits.RequestsPerMinute, t.RateLimits.TokensPerMinute,
+			t.RateLimits.Concurrent, id); err != nil {
 			return err
 		}
 		out = &t
@@ -273,11 +280,12 @@ func (db *DB) DeleteTeam(ctx context.Context, id string) error {
 	})
 }
 
-const keyColumns = `id, team_id, name, prefix, key_hash, created_at, last_used_at, expires_at, revoked_at`
+const keyColumns = `id, team_id, name, prefix, key_hash, rpm_limit, tpm_limit, concurrency_limit, created_at, last_used_at, expires_at, revoked_at`
 
 func scanKey(row interface{ Scan(...any) error }) (*gatehouse.Key, error) {
 	var k gatehouse.Key
-	err := row.Scan(&k.ID, &k.TeamID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt, &k.ExpiresAt, &k.RevokedAt)
+	err := row.Scan(&k.ID, &k.TeamID, &k.Name, &k.Prefix, &k.Hash, &k.RateLimits.RequestsPerMinute, &k.RateLimits.TokensPerMinute,
+		&k.RateLimits.Concurrent, &k.CreatedAt, &k.LastUsedAt, &k.ExpiresAt, &k.RevokedAt)
 	return &k, err
 }
 
@@ -286,7 +294,10 @@ func scanKey(row interface{ Scan(...any) error }) (*gatehouse.Key, error) {
 // attacker, enough to tell keys apart in a list).
 const keyPrefixLen = len(secret.PrefixVirtualKey) + 6
 
-func insertKey(ctx context.Context, tx *Tx, teamID, name string, expiresAt *time.Time) (*gatehouse.NewKey, error) {
+func insertKey(ctx context.Context, tx *Tx, teamID, name string, expiresAt *time.Time, limits gatehouse.RateLimits) (*gatehouse.NewKey, error) {
+	if err := limits.Validate(); err != nil {
+		return nil, err
+	}
 	if name == "" {
 		name = "default"
 	}
@@ -295,16 +306,17 @@ func insertKey(ctx context.Context, tx *Tx, teamID, name string, expiresAt *time
 	}
 	plain := secret.NewToken(secret.PrefixVirtualKey)
 	k := &gatehouse.Key{ID: newID(), TeamID: teamID, Name: name, Prefix: plain[:keyPrefixLen],
-		Hash: secret.HashToken(plain), CreatedAt: tx.db.Now(), ExpiresAt: expiresAt}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO virtual_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		k.ID, k.TeamID, k.Name, k.Prefix, k.Hash, k.CreatedAt, nil, k.ExpiresAt, nil); err != nil {
+		Hash: secret.HashToken(plain), CreatedAt: tx.db.Now(), ExpiresAt: expiresAt, RateLimits: limits}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO virtual_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		k.ID, k.TeamID, k.Name, k.Prefix, k.Hash, limits.RequestsPerMinute, limits.TokensPerMinute, limits.Concurrent,
+		k.CreatedAt, nil, k.ExpiresAt, nil); err != nil {
 		return nil, err
 	}
 	return &gatehouse.NewKey{Key: k, Secret: plain}, nil
 }
 
 // CreateKey issues another key for a team.
-func (db *DB) CreateKey(ctx context.Context, teamID, name string, expiresAt *time.Time) (*gatehouse.NewKey, error) {
+func (db *DB) CreateKey(ctx context.Context, teamID, name string, expiresAt *time.Time, limits gatehouse.RateLimits) (*gatehouse.NewKey, error) {
 	if expiresAt != nil && !expiresAt.After(db.Now()) {
 		return nil, gatehouse.FieldErrorf("expires_at", "expires_at must be in the future.")
 	}
@@ -314,7 +326,7 @@ func (db *DB) CreateKey(ctx context.Context, teamID, name string, expiresAt *tim
 			return err
 		}
 		var err error
-		if nk, err = insertKey(ctx, tx, teamID, name, expiresAt); err != nil {
+		if nk, err = insertKey(ctx, tx, teamID, name, expiresAt, limits); err != nil {
 			return err
 		}
 		return tx.audit("key.create", "key", nk.Key.ID, nil, nk.Key)
@@ -372,7 +384,7 @@ func (db *DB) RotateKey(ctx context.Context, teamID, keyID string, grace time.Du
 		if !old.Usable(now) {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "Key %q is already revoked or expired; create a new key instead.", keyID)
 		}
-		if nk, err = insertKey(ctx, tx, teamID, old.Name, old.ExpiresAt); err != nil {
+		if nk, err = insertKey(ctx, tx, teamID, old.Name, old.ExpiresAt, old.RateLimits); err != nil {
 			return err
 		}
 		after := *old

@@ -30,6 +30,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LiteLLMConfig   string
 	JobTTL          time.Duration
+	RedisURL        string
 	StoreBodies     bool
 	BodyRetention   time.Duration
 }
@@ -98,6 +99,8 @@ var settings = []setting{
 			c.JobTTL = d
 			return nil
 		}},
+	{"redis_url", "", "Redis URL (redis://host:6379/0) to share rate limits across replicas; empty keeps them in-process",
+		func(c *Config, v string) error { c.RedisURL = v; return nil }},
 	{"store_bodies", "false", "keep each call's request and response bodies with its record (prompts are your customers' data: off by default)",
 		func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,12 @@ import (
 // organization and a team with credits through the API, and returns the
 // team's key.
 func setupMockTeam(t *testing.T, url, mode string, credits int) string {
+	return setupMockTeamID(t, url, "t", mode, credits, "")
+}
+
+// setupMockTeamID is setupMockTeam with a chosen team id and extra team
+// fields (a JSON fragment starting with a comma, or "").
+func setupMockTeamID(t *testing.T, url, teamID, mode string, credits int, extra string) string {
 	t.Helper()
 	for _, step := range [][2]string{
 		{"/api/model-aliases/create", `{"alias": "echo", "litellm_model": "mock/echo"}`},
@@ -31,7 +38,7 @@ func setupMockTeam(t *testing.T, url, mode string, credits int) string {
 		}
 	}
 	code, team := call(t, "POST", url+"/api/teams/create", testMasterKey,
-		fmt.Sprintf(`{"organization_id": "o", "team_id": "t", "access_groups": ["g"], "budget_mode": %q, "credits_allocated": %d}`, mode, credits))
+		fmt.Sprintf(`{"organization_id": "o", "team_id": %q, "access_groups": ["g"], "budget_mode": %q, "credits_allocated": %d%s}`, teamID, mode, credits, extra))
 	if code != 201 {
 		t.Fatalf("team: %d %v", code, team)
 	}
@@ -167,4 +174,31 @@ func TestCallsSurviveSIGKILL(t *testing.T) {
 		}
 	}
 	t.Logf("%d answered calls, all recorded after SIGKILL and restart", len(got))
+}
+
+// Two replicas sharing Redis enforce one rate limit between them.
+func TestReplicasShareRateLimitsThroughRedis(t *testing.T) {
+	redisURL := os.Getenv("GATEHOUSE_TEST_REDIS_URL")
+	if redisURL == "" {
+		t.Skip("Redis not configured: set GATEHOUSE_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+	}
+	env := []string{"GATEHOUSE_DATABASE_URL=" + storetest.PostgresURL(t), "GATEHOUSE_MASTER_KEY=" + testMasterKey,
+		"GATEHOUSE_ENCRYPTION_KEY=" + strings.Repeat("ef", 32), "GATEHOUSE_AUTO_MIGRATE=true", "GATEHOUSE_REDIS_URL=" + redisURL}
+	a := startProcess(t, t.TempDir(), env)
+	b := startProcess(t, t.TempDir(), env)
+	team := fmt.Sprintf("rl-%d", time.Now().UnixNano()) // Redis outlives the test database
+	key := setupMockTeamID(t, a.URL, team, "job_based", 100, `, "rate_limits": {"requests_per_minute": 4}`)
+	time.Sleep(600 * time.Millisecond)
+	codes := map[int]int{}
+	for i := range 10 {
+		url := a.URL
+		if i%2 == 1 {
+			url = b.URL
+		}
+		code, _ := call(t, "POST", url+"/api/jobs/create-and-call", key, `{"model": "echo", "messages": [{"role": "user", "content": "hi"}]}`)
+		codes[code]++
+	}
+	if codes[200] != 4 || codes[429] != 6 {
+		t.Fatalf("status counts %v; want 4 served and 6 limited across both replicas", codes)
+	}
 }

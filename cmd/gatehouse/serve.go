@@ -17,9 +17,11 @@ import (
 	"github.com/gatehouse-llm/gatehouse/gateway"
 	ghttp "github.com/gatehouse-llm/gatehouse/http"
 	"github.com/gatehouse-llm/gatehouse/litellm"
+	"github.com/gatehouse-llm/gatehouse/ratelimit"
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
 	"github.com/gatehouse-llm/gatehouse/state"
+	"github.com/redis/go-redis/v9"
 )
 
 // runServe implements `gatehouse serve`.
@@ -79,7 +81,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger})
 	recorder := sqlstore.NewRecorder(db, logger)
 	defer recorder.Close() // after the server has drained: every in-flight call is recorded
-	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models, StoreBodies: cfg.StoreBodies}
+	limiter, closeLimiter, err := newLimiter(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models, StoreBodies: cfg.StoreBodies,
+		Limits: &gateway.RateLimits{Limiter: limiter, Logger: logger}}
 	go sweepJobs(keyUseCtx, db, cfg, logger)
 	go db.RunRefillsEvery(keyUseCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 
@@ -138,6 +146,22 @@ func bootstrapMasterKey(ctx context.Context, cfg Config, db *sqlstore.DB, logger
 		logger.Warn("generated a new master key and printed it to stderr; store it safely")
 	}
 	return nil
+}
+
+// newLimiter returns the rate limiter: shared through Redis when
+// configured (every replica then enforces one limit), in-process
+// otherwise.
+func newLimiter(cfg Config, logger *slog.Logger) (ratelimit.Limiter, func(), error) {
+	if cfg.RedisURL == "" {
+		return ratelimit.NewLocal(time.Now), func() {}, nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("GATEHOUSE_REDIS_URL: %w", err)
+	}
+	client := redis.NewClient(opts)
+	logger.Info("rate limits shared through Redis", "addr", opts.Addr)
+	return ratelimit.NewRedis(client, "gatehouse:", time.Now), func() { client.Close() }, nil
 }
 
 // sweepJobs fails jobs left open longer than job_ttl, once a minute, so

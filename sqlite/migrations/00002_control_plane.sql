@@ -38,6 +38,11 @@ CREATE TABLE teams (
     refill_amount      BIGINT NOT NULL,
     refill_period      TEXT NOT NULL,
     last_refill_period TEXT NOT NULL,
+    -- Rate limits (0 = unlimited): requests and tokens per minute, and
+    -- calls in flight at once.
+    rpm_limit          BIGINT NOT NULL,
+    tpm_limit          BIGINT NOT NULL,
+    concurrency_limit  BIGINT NOT NULL,
     last_refill_at     TIMESTAMP,
     metadata          TEXT NOT NULL,
     created_at        TIMESTAMP NOT NULL,
@@ -52,6 +57,9 @@ CREATE TABLE virtual_keys (
     name         TEXT NOT NULL,
     prefix       TEXT NOT NULL,
     key_hash     TEXT NOT NULL UNIQUE,
+    rpm_limit    BIGINT NOT NULL,
+    tpm_limit    BIGINT NOT NULL,
+    concurrency_limit BIGINT NOT NULL,
     created_at   TIMESTAMP NOT NULL,
     last_used_at TIMESTAMP,
     expires_at   TIMESTAMP,
