@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/gatehouse-llm/gatehouse"
 )
@@ -188,20 +187,12 @@ func (db *DB) DeleteAccessGroup(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT team_id FROM team_access_groups WHERE group_name = $1 ORDER BY team_id LIMIT 21`, name)
+		teams, err := tx.dependents(ctx, `SELECT team_id FROM team_access_groups WHERE group_name = $1 ORDER BY team_id`, name)
 		if err != nil {
 			return err
 		}
-		teams, err := collectStrings(rows)
-		if err != nil {
-			return err
-		}
-		if len(teams) > 0 {
-			list := strings.Join(teams, ", ")
-			if len(teams) > 20 {
-				list = strings.Join(teams[:20], ", ") + ", …"
-			}
-			return gatehouse.Errorf(gatehouse.ECONFLICT, "Access group %q is used by teams %s; remove it from them first (PUT /api/teams/{id}/access-groups).", name, list)
+		if teams != "" {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "Access group %q is used by teams %s; remove it from them first (PUT /api/teams/{id}/access-groups).", name, teams)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_group_aliases WHERE group_name = $1`, name); err != nil {
 			return err

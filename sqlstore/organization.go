@@ -147,20 +147,12 @@ func (db *DB) DeleteOrganization(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM teams WHERE organization_id = $1 ORDER BY id LIMIT 21`, id)
+		teams, err := tx.dependents(ctx, `SELECT id FROM teams WHERE organization_id = $1 ORDER BY id`, id)
 		if err != nil {
 			return err
 		}
-		teams, err := collectStrings(rows)
-		if err != nil {
-			return err
-		}
-		if len(teams) > 0 {
-			list := strings.Join(teams, ", ")
-			if len(teams) > 20 {
-				list = strings.Join(teams[:20], ", ") + ", …"
-			}
-			return gatehouse.Errorf(gatehouse.ECONFLICT, "Organization %q still has teams (%s); delete them first.", id, list)
+		if teams != "" {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "Organization %q still has teams (%s); delete them first.", id, teams)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM provider_credentials WHERE organization_id = $1`, id); err != nil {
 			return err
@@ -184,4 +176,21 @@ func collectStrings(rows *sql.Rows) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// dependents lists, for a 409 message, the first 20 ids a single-column
+// query returns ("" when there are none).
+func (tx *Tx) dependents(ctx context.Context, query string, arg any) (string, error) {
+	rows, err := tx.QueryContext(ctx, query+` LIMIT 21`, arg)
+	if err != nil {
+		return "", err
+	}
+	ids, err := collectStrings(rows)
+	if err != nil || len(ids) == 0 {
+		return "", err
+	}
+	if len(ids) > 20 {
+		return strings.Join(ids[:20], ", ") + ", …", nil
+	}
+	return strings.Join(ids, ", "), nil
 }
