@@ -109,3 +109,20 @@ func TestRunReloadsOnVersionChange(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// BenchmarkAuthenticateAuthorize measures the per-request control-plane
+// work: key lookup, team/org checks and the alias access check.
+func BenchmarkAuthenticateAuthorize(b *testing.B) {
+	s := Build(data(1, true))
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := s.Authenticate("k-t", now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Authorize(c, "smart"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
