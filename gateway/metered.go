@@ -149,7 +149,10 @@ func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, t T
 	if t.Alias != nil {
 		c.ServedAlias, c.Provider, c.ProviderModel = t.Alias.Alias, t.Provider, t.Model
 	}
-	if callErr != nil {
+	switch {
+	case errors.Is(callErr, context.Canceled):
+		c.Status, c.Error = "error", "the client disconnected before the call finished"
+	case callErr != nil:
 		c.Status, c.Error = "error", gatehouse.ErrorMessage(ClientError(callErr))
 	}
 	c.PromptTokens, c.CompletionTokens, c.TotalTokens = int64(u.PromptTokens), int64(u.CompletionTokens), int64(u.TotalTokens)

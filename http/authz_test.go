@@ -175,8 +175,11 @@ var authzCases = map[string]authzCase{
 	"PATCH /api/credits/teams/{team_id}/markup":               {`{"cost_markup_percentage": 12.5}`, 200},
 	"POST /api/credits/teams/{team_id}/configure-auto-refill": {`{"enabled": true, "refill_amount": 50, "refill_period": "monthly"}`, 200},
 
-	"GET /v1/models":         {"", 200},
-	"GET /v1/models/{model}": {"", 200},
+	"POST /v1/chat/completions": {`{"model": "%[2]s", "messages": [{"role": "user", "content": "hi"}]}`, 200},
+	"POST /v1/embeddings":       {`{"model": "%[2]s", "input": "hi"}`, 400},
+	"POST /v1/messages":         {`{"model": "%[2]s", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}`, 200},
+	"GET /v1/models":            {"", 200},
+	"GET /v1/models/{model}":    {"", 200},
 }
 
 // caller kinds of the matrix.

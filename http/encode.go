@@ -63,6 +63,10 @@ func ErrorStatus(err error) int {
 // writeError renders err in the standard shape. Internal errors are logged
 // with their detail and shown to the client only as a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if d := dialectOf(r); d != dialectGatehouse {
+		writeSDKError(w, r, d, err)
+		return
+	}
 	code := gatehouse.ErrorCode(err)
 	if code == gatehouse.EINTERNAL {
 		loggerFrom(r).Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -286,12 +284,8 @@ func usageOf(c *gatehouse.Call) usageJSON {
 // writeCallError renders a failed call; provider failures keep the
 // provider's message and a 429 keeps its Retry-After.
 func writeCallError(w http.ResponseWriter, r *http.Request, err error) {
-	err = gateway.ClientError(err)
-	var rl *gateway.RateLimited
-	if errors.As(err, &rl) && rl.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds()+0.999)))
-	}
-	writeError(w, r, err)
+	setRetryAfter(w, err)
+	writeError(w, r, gateway.ClientError(err))
 }
 
 func (s *server) callInput(r *http.Request, jobID string, req *callRequest) *gateway.CallInput {

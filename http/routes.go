@@ -112,6 +112,9 @@ func (s *server) routes() []route {
 		{"PATCH", "/api/credits/teams/{team_id}/markup", admin, "Set the client-cost markup percentage", handleRates(st, "cost_markup_percentage"), ratesRequest{}, one(balanceResponse{})},
 		{"POST", "/api/credits/teams/{team_id}/configure-auto-refill", admin, "Configure automatic refills (daily, weekly, monthly)", handleRefill(st), refillRequest{}, one(balanceResponse{})},
 
+		{"POST", "/v1/chat/completions", teamKey, "OpenAI-compatible chat completions (streaming too); X-Gatehouse-Job-Id joins an open job, otherwise the call is its own job", handleV1ChatCompletions(s), callRequestDoc{}, nil},
+		{"POST", "/v1/embeddings", teamKey, "OpenAI-compatible embeddings", handleV1Embeddings(s), nil, nil},
+		{"POST", "/v1/messages", teamKey, "Anthropic-compatible Messages (streaming too), to whatever provider the alias points at", handleV1Messages(s), nil, nil},
 		{"GET", "/v1/models", teamKey, "List the aliases this key may call (OpenAI format)", handleV1Models(s.State), nil, one(modelListResponse{})},
 		{"GET", "/v1/models/{model}", teamKey, "Get one alias this key may call (OpenAI format)", handleV1Model(s.State), nil, one(openAIModel{})},
 	}

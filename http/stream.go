@@ -66,6 +66,20 @@ func (s *sseWriter) send(v any) error {
 	return s.rc.Flush()
 }
 
+// sendRaw writes one pre-encoded event, named when name is set, and
+// flushes it.
+func (s *sseWriter) sendRaw(name string, data []byte) error {
+	if name != "" {
+		if _, err := fmt.Fprintf(s.w, "event: %s\n", name); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintf(s.w, "data: %s\n\n", data); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
 // done writes the end marker.
 func (s *sseWriter) done() {
 	_, _ = io.WriteString(s.w, "data: [DONE]\n\n")

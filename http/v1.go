@@ -1,0 +1,418 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-llm/gatehouse"
+	"github.com/gatehouse-llm/gatehouse/billing"
+	"github.com/gatehouse-llm/gatehouse/gateway"
+	ingressanthropic "github.com/gatehouse-llm/gatehouse/ingress/anthropic"
+	ingressopenai "github.com/gatehouse-llm/gatehouse/ingress/openai"
+	"github.com/gatehouse-llm/gatehouse/provider"
+	"github.com/google/uuid"
+)
+
+// Headers on /v1 responses that tie a call to Gatehouse's records.
+const (
+	headerJobID            = "X-Gatehouse-Job-Id"
+	headerCallID           = "X-Gatehouse-Call-Id"
+	headerCostUSD          = "X-Gatehouse-Cost-Usd"
+	headerCreditsCharged   = "X-Gatehouse-Credits-Charged"
+	headerCreditsRemaining = "X-Gatehouse-Credits-Remaining"
+)
+
+// errorDialect is the error format a path's clients expect: the OpenAI
+// and Anthropic SDKs decide their retries and exception types from their
+// own shapes and statuses.
+type errorDialect int
+
+const (
+	dialectGatehouse errorDialect = iota
+	dialectOpenAI
+	dialectAnthropic
+)
+
+func dialectOf(r *http.Request) errorDialect {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/v1/messages"):
+		return dialectAnthropic
+	case strings.HasPrefix(r.URL.Path, "/v1/"):
+		return dialectOpenAI
+	}
+	return dialectGatehouse
+}
+
+// writeSDKError renders err in the OpenAI or Anthropic error format, with
+// the status each SDK maps to the right exception and retry decision. A
+// team out of credits is what each provider itself answers: on the OpenAI
+// surface 429 insufficient_quota marked x-should-retry: false (the SDKs
+// would otherwise retry it), on the Anthropic surface 402 billing_error.
+func writeSDKError(w http.ResponseWriter, r *http.Request, d errorDialect, err error) {
+	status := ErrorStatus(err)
+	code := gatehouse.ErrorCode(err)
+	msg := gatehouse.ErrorMessage(err)
+	openaiType, openaiCode := "", code
+	switch code {
+	case gatehouse.ECREDITS:
+		w.Header().Set("X-Should-Retry", "false")
+		if d == dialectOpenAI {
+			status, openaiType, openaiCode = http.StatusTooManyRequests, ingressopenai.CodeInsufficientQuota, ingressopenai.CodeInsufficientQuota
+		}
+	case gatehouse.ERATELIMIT:
+		openaiCode = ingressopenai.CodeRateLimitExceeded
+	case gatehouse.EUNAUTHORIZED:
+		openaiCode = ingressopenai.CodeInvalidAPIKey
+	case gatehouse.ENOTFOUND:
+		openaiCode = ingressopenai.CodeModelNotFound
+	}
+	if openaiType == "" {
+		openaiType = ingressopenai.ErrorType(status)
+	}
+	if code == gatehouse.EINTERNAL {
+		loggerFrom(r).Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var field string
+	var e *gatehouse.Error
+	if errors.As(err, &e) {
+		field = e.Field
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if d == dialectAnthropic {
+		_, _ = w.Write(ingressanthropic.EncodeError(status, msg))
+		return
+	}
+	_, _ = w.Write(ingressopenai.EncodeError(status, msg, openaiType, openaiCode, field))
+}
+
+// v1Job resolves the job a /v1 call belongs to: the open job named by
+// X-Gatehouse-Job-Id, or a new single-call job that the caller of v1Job
+// completes with the call (charged per the team's budget mode).
+func (s *server) v1Job(r *http.Request, jobType string) (jobID string, own bool, err error) {
+	if id := strings.TrimSpace(r.Header.Get(headerJobID)); id != "" {
+		return id, false, nil
+	}
+	j, err := s.Jobs.CreateJob(r.Context(), &gatehouse.Job{TeamID: callerFrom(r).Team.ID, JobType: jobType,
+		Metadata: gatehouse.Metadata{"source": r.URL.Path}}, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		return "", false, err
+	}
+	return j.ID, true, nil
+}
+
+// finishV1Job completes a single-call job after its call: completed (and
+// charged) if the call succeeded, failed (free) otherwise.
+func (s *server) finishV1Job(r *http.Request, jobID string, own bool, callErr error) *gatehouse.Job {
+	if !own {
+		return nil
+	}
+	status, msg := gatehouse.JobCompleted, ""
+	if callErr != nil {
+		status, msg = gatehouse.JobFailed, gatehouse.ErrorMessage(gateway.ClientError(callErr))
+	}
+	j, err := s.Jobs.CompleteJob(context.WithoutCancel(r.Context()), callerFrom(r).Team.ID, jobID, status, msg, nil)
+	if err != nil {
+		loggerFrom(r).Error("completing a single-call job failed", "job", jobID, "err", err)
+	}
+	return j
+}
+
+// setCallHeaders adds the job, call, cost and credit headers.
+func (s *server) setCallHeaders(h http.Header, r *http.Request, jobID string, c *gatehouse.Call, charged gatehouse.Credits) {
+	h.Set(headerJobID, jobID)
+	if c != nil {
+		h.Set(headerCallID, c.ID)
+		h.Set(headerCostUSD, gatehouse.FormatMicros(c.ClientCostMicro))
+	}
+	h.Set(headerCreditsCharged, charged.String())
+	if t, err := s.Store.FindTeam(context.WithoutCancel(r.Context()), callerFrom(r).Team.ID); err == nil {
+		h.Set(headerCreditsRemaining, t.CreditsRemaining.String())
+	}
+}
+
+// chargedFor is what a /v1 call cost in credits: the single-call job's
+// charge, or the call's own charge inside a joined job.
+func chargedFor(job *gatehouse.Job, out *gateway.Outcome) gatehouse.Credits {
+	if job != nil {
+		return job.Charged
+	}
+	if out != nil {
+		return out.Charge
+	}
+	return 0
+}
+
+func handleV1ChatCompletions(s *server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+		if err != nil {
+			writeSDKError(w, r, dialectOpenAI, decodeError(err))
+			return
+		}
+		req, stream, includeUsage, err := ingressopenai.DecodeChat(body)
+		if err != nil {
+			writeSDKError(w, r, dialectOpenAI, sdkBadRequest(err))
+			return
+		}
+		if _, err := s.State.Snapshot().Authorize(callerFrom(r), req.Model); err != nil {
+			writeSDKError(w, r, dialectOpenAI, err)
+			return
+		}
+		jobID, own, err := s.v1Job(r, "chat.completions")
+		if err != nil {
+			writeSDKError(w, r, dialectOpenAI, err)
+			return
+		}
+		in := &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Model, Request: req, Purpose: "chat.completions"}
+		id, created := "chatcmpl-"+strings.ReplaceAll(uuid.NewString(), "-", ""), time.Now().Unix()
+		if !stream {
+			out, callErr := s.Meter.Call(r.Context(), in)
+			job := s.finishV1Job(r, jobID, own, callErr)
+			if callErr != nil {
+				setRetryAfter(w, callErr)
+				writeSDKError(w, r, dialectOpenAI, gateway.ClientError(callErr))
+				return
+			}
+			s.setCallHeaders(w.Header(), r, jobID, out.Call, chargedFor(job, out))
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(ingressopenai.EncodeChat(in.Alias, id, created, out.Response))
+			return
+		}
+		ms, callErr := s.Meter.Stream(r.Context(), in)
+		if callErr != nil {
+			s.finishV1Job(r, jobID, own, callErr)
+			setRetryAfter(w, callErr)
+			writeSDKError(w, r, dialectOpenAI, gateway.ClientError(callErr))
+			return
+		}
+		w.Header().Set(headerJobID, jobID)
+		w.Header().Set("Trailer", strings.Join([]string{headerCallID, headerCostUSD, headerCreditsCharged, headerCreditsRemaining}, ", "))
+		out := newSSE(w)
+		enc := ingressopenai.NewChunkEncoder(in.Alias, id, created)
+		enc.IncludeUsage = includeUsage
+		// The finish reason is held back so the last chunk can carry the
+		// usage too: the usage object is always filled in the final chunk,
+		// once the call is recorded.
+		var finish string
+		var streamErr error
+		for {
+			c, err := ms.Recv()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				streamErr = err
+				break
+			}
+			if c.FinishReason != "" {
+				finish = c.FinishReason
+				cc := *c
+				cc.FinishReason, cc.Usage = "", nil
+				c = &cc
+			}
+			if sendPayloads(out, enc.Chunk(c)) != nil {
+				streamErr = errors.New("client went away")
+				break
+			}
+		}
+		res, _ := ms.Finish(r.Context())
+		job := s.finishV1Job(r, jobID, own, streamErr)
+		if res != nil {
+			if finish == "" {
+				finish = res.Call.FinishReason
+			}
+			if finish == "" {
+				finish = provider.FinishStop
+			}
+			u := usageFromCall(res.Call)
+			last := enc.Chunk(&provider.Chunk{FinishReason: finish})
+			if includeUsage {
+				last = append(last, enc.FinalUsage(u))
+			} else if n := len(last); n > 0 {
+				last[n-1] = withUsage(last[n-1], enc.FinalUsage(u))
+			}
+			_ = sendPayloads(out, last)
+			s.setCallHeaders(w.Header(), r, jobID, res.Call, chargedFor(job, res))
+		}
+		out.done()
+	})
+}
+
+// withUsage copies the usage object of a usage chunk into another chunk.
+func withUsage(chunk, usageChunk []byte) []byte {
+	var c, u map[string]json.RawMessage
+	if json.Unmarshal(chunk, &c) != nil || json.Unmarshal(usageChunk, &u) != nil {
+		return chunk
+	}
+	c["usage"] = u["usage"]
+	b, err := json.Marshal(c)
+	if err != nil {
+		return chunk
+	}
+	return b
+}
+
+// sendPayloads writes pre-encoded data events, flushing after each.
+func sendPayloads(out *sseWriter, payloads [][]byte) error {
+	for _, p := range payloads {
+		if err := out.sendRaw("", p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// usageFromCall turns a recorded call back into provider usage.
+func usageFromCall(c *gatehouse.Call) provider.Usage {
+	return provider.Usage{PromptTokens: int(c.PromptTokens), CompletionTokens: int(c.CompletionTokens), TotalTokens: int(c.TotalTokens),
+		CachedTokens: int(c.CachedTokens), CacheWriteTokens: int(c.CacheWriteTokens), ReasoningTokens: int(c.ReasoningTokens)}
+}
+
+// setRetryAfter copies a rate limit's Retry-After to the response.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var rl *gateway.RateLimited
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds()+0.999)))
+	}
+	var pe *provider.Error
+	if errors.As(err, &pe) && pe.Kind == provider.ErrRateLimited && pe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(pe.RetryAfter.Seconds()+0.999)))
+	}
+}
+
+// sdkBadRequest turns an ingress decoding error into a 400 naming the
+// parameter.
+func sdkBadRequest(err error) error {
+	var oe *ingressopenai.BadRequest
+	if errors.As(err, &oe) {
+		return gatehouse.FieldErrorf(oe.Param, "%s", oe.Message)
+	}
+	var ae *ingressanthropic.BadRequest
+	if errors.As(err, &ae) {
+		return gatehouse.FieldErrorf(ae.Param, "%s", ae.Message)
+	}
+	return decodeError(err)
+}
+
+func handleV1Embeddings(s *server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+		if err != nil {
+			writeSDKError(w, r, dialectOpenAI, decodeError(err))
+			return
+		}
+		req, err := ingressopenai.DecodeEmbeddings(body)
+		if err != nil {
+			writeSDKError(w, r, dialectOpenAI, sdkBadRequest(err))
+			return
+		}
+		if _, err := s.State.Snapshot().Authorize(callerFrom(r), req.Model); err != nil {
+			writeSDKError(w, r, dialectOpenAI, err)
+			return
+		}
+		jobID, own, err := s.v1Job(r, "embeddings")
+		if err != nil {
+			writeSDKError(w, r, dialectOpenAI, err)
+			return
+		}
+		alias := req.Model
+		c, resp, charge, callErr := s.Meter.Embed(r.Context(), &gateway.EmbedInput{Caller: callerFrom(r), JobID: jobID, Alias: alias, Request: req})
+		job := s.finishV1Job(r, jobID, own, callErr)
+		if callErr != nil {
+			setRetryAfter(w, callErr)
+			writeSDKError(w, r, dialectOpenAI, gateway.ClientError(callErr))
+			return
+		}
+		s.setCallHeaders(w.Header(), r, jobID, c, chargedFor(job, &gateway.Outcome{Charge: charge}))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(ingressopenai.EncodeEmbeddings(alias, resp, req.EncodingFormat == "base64"))
+	})
+}
+
+func handleV1Messages(s *server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+		if err != nil {
+			writeSDKError(w, r, dialectAnthropic, decodeError(err))
+			return
+		}
+		req, stream, err := ingressanthropic.DecodeMessages(body)
+		if err != nil {
+			writeSDKError(w, r, dialectAnthropic, sdkBadRequest(err))
+			return
+		}
+		if _, err := s.State.Snapshot().Authorize(callerFrom(r), req.Model); err != nil {
+			writeSDKError(w, r, dialectAnthropic, err)
+			return
+		}
+		jobID, own, err := s.v1Job(r, "messages")
+		if err != nil {
+			writeSDKError(w, r, dialectAnthropic, err)
+			return
+		}
+		in := &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Model, Request: req, Purpose: "messages"}
+		id := "msg_" + strings.ReplaceAll(uuid.NewString(), "-", "")
+		if !stream {
+			out, callErr := s.Meter.Call(r.Context(), in)
+			job := s.finishV1Job(r, jobID, own, callErr)
+			if callErr != nil {
+				setRetryAfter(w, callErr)
+				writeSDKError(w, r, dialectAnthropic, gateway.ClientError(callErr))
+				return
+			}
+			s.setCallHeaders(w.Header(), r, jobID, out.Call, chargedFor(job, out))
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(ingressanthropic.EncodeMessage(in.Alias, id, out.Response))
+			return
+		}
+		ms, callErr := s.Meter.Stream(r.Context(), in)
+		if callErr != nil {
+			s.finishV1Job(r, jobID, own, callErr)
+			setRetryAfter(w, callErr)
+			writeSDKError(w, r, dialectAnthropic, gateway.ClientError(callErr))
+			return
+		}
+		w.Header().Set(headerJobID, jobID)
+		w.Header().Set("Trailer", strings.Join([]string{headerCallID, headerCostUSD, headerCreditsCharged, headerCreditsRemaining}, ", "))
+		out := newSSE(w)
+		enc := ingressanthropic.NewStreamEncoder(in.Alias, id)
+		send := func(events []ingressanthropic.Event) error {
+			for _, e := range events {
+				if err := out.sendRaw(e.Name, e.Data); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var streamErr error
+		if err := send(enc.Start(int(billing.EstimatePromptTokens(req)))); err != nil {
+			streamErr = err
+		}
+		for streamErr == nil {
+			c, err := ms.Recv()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				streamErr = err
+				break
+			}
+			if send(enc.Chunk(c)) != nil {
+				streamErr = errors.New("client went away")
+			}
+		}
+		res, _ := ms.Finish(r.Context())
+		job := s.finishV1Job(r, jobID, own, streamErr)
+		if res != nil {
+			_ = send(enc.Finish(res.Call.FinishReason, usageFromCall(res.Call)))
+			s.setCallHeaders(w.Header(), r, jobID, res.Call, chargedFor(job, res))
+		}
+	})
+}
