@@ -85,7 +85,10 @@ func fakeToolUpstreams(t *testing.T) (openaiURL, anthropicURL string) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
-		ev := func(name, data string) { fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data); w.(http.Flusher).Flush() }
+		ev := func(name, data string) {
+			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data)
+			w.(http.Flusher).Flush()
+		}
 		ev("message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-3-5-sonnet-20240620","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":30,"output_tokens":1}}}`)
 		if hasResult {
 			ev("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)
