@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -200,7 +201,9 @@ func (m *Meter) Call(ctx context.Context, in *CallInput) (*Outcome, error) {
 	}
 	charge, recErr := m.settle(context.WithoutCancel(ctx), a, c, res.Target, len(res.Attempts), u, callErr)
 	if recErr != nil {
-		return nil, errors.Join(gatehouse.Errorf(gatehouse.EUNAVAILABLE, "The call could not be recorded; it was not charged."), recErr)
+		// A 500, not a 503: the provider already did the work, so clients
+		// must not retry it blindly.
+		return nil, fmt.Errorf("record call %s: %w", c.ID, recErr)
 	}
 	if callErr != nil {
 		return &Outcome{Call: c}, callErr
@@ -341,7 +344,7 @@ func (m *Meter) Embed(ctx context.Context, in *EmbedInput) (*gatehouse.Call, *pr
 	}
 	charge, recErr := m.settle(context.WithoutCancel(ctx), a, c, res.Target, len(res.Attempts), u, callErr)
 	if recErr != nil {
-		return nil, nil, 0, errors.Join(gatehouse.Errorf(gatehouse.EUNAVAILABLE, "The call could not be recorded; it was not charged."), recErr)
+		return nil, nil, 0, fmt.Errorf("record call %s: %w", c.ID, recErr)
 	}
 	if callErr != nil {
 		return c, nil, 0, callErr
