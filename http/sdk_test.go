@@ -383,6 +383,9 @@ func TestAnthropicSDKErrors(t *testing.T) {
 		return err
 	}
 	noRetry := anthropicClient(h, key, aoption.WithMaxRetries(0))
+	h.admin("POST", "/api/teams/create", `{"organization_id": "o", "team_id": "slow", "access_groups": ["g"], "credits_allocated": 10, "rate_limits": {"requests_per_minute": 1}}`, 201)
+	slow := h.admin("POST", "/api/teams/slow/keys", `{}`, 201)["virtual_key"].(string)
+	_ = call(anthropicClient(h, slow), "echo", "first")
 	tests := []struct {
 		name, errType string
 		err           error
@@ -392,6 +395,7 @@ func TestAnthropicSDKErrors(t *testing.T) {
 		{"no access", "permission_error", call(noRetry, "secret", "hi"), 403},
 		{"bad key", "authentication_error", call(anthropicClient(h, "gh-sk-wrong", aoption.WithMaxRetries(0)), "echo", "hi"), 401},
 		{"no credits", "billing_error", call(anthropicClient(h, broke), "echo", "hi"), 402},
+		{"rate limited", "rate_limit_error", call(anthropicClient(h, slow, aoption.WithMaxRetries(0)), "echo", "second"), 429},
 		{"provider failure", "api_error", call(noRetry, "echo", "fail [mock:error=500]"), 502},
 	}
 	for _, tt := range tests {
