@@ -248,12 +248,16 @@ func TestConformanceLateCallsAndExpiry(t *testing.T) {
 			t.Fatalf("late call not charged to its job: %+v", got)
 		}
 
-		// Expiry fails old open jobs and releases their holds.
+		// Expiry fails old open jobs and releases their holds (the clock
+		// is the test's, so a slow machine cannot blur old and fresh).
 		team(t, db, "jb", gatehouse.BudgetJobBased, 2*gatehouse.OneCredit)
+		clock := time.Now().UTC().Truncate(time.Microsecond)
+		db.Now = func() time.Time { return clock }
 		old, _ := db.CreateJob(ctx, &gatehouse.Job{TeamID: "jb"}, "")
-		time.Sleep(300 * time.Millisecond)
+		clock = clock.Add(2 * time.Hour)
 		fresh, _ := db.CreateJob(ctx, &gatehouse.Job{TeamID: "jb"}, "")
-		n, err := db.ExpireJobs(ctx, 200*time.Millisecond)
+		clock = clock.Add(30 * time.Minute)
+		n, err := db.ExpireJobs(ctx, time.Hour)
 		if err != nil || n < 1 {
 			t.Fatalf("expired %d, %v", n, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -149,13 +150,36 @@ func TestFreshStartServesWithinTenSeconds(t *testing.T) {
 	}
 }
 
-// runServe runs `gatehouse serve` in-process until ctx ends and returns
-// its error and stderr.
-func runInProcess(ctx context.Context, env map[string]string, args ...string) (error, string) {
+// runInProcess runs `gatehouse serve` in-process and stops it as soon as
+// it is listening (or returns as soon as it fails), returning its error
+// and stderr. It waits on what the server says, not on a clock, so a slow
+// machine cannot make it flaky.
+func runInProcess(env map[string]string, args ...string) (error, string) {
 	var stderr strings.Builder
-	err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...),
-		func(k string) string { return env[k] }, io.Discard, &syncWriter{w: &stderr})
-	return err, stderr.String()
+	out := &syncWriter{w: &stderr}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...),
+			func(k string) string { return env[k] }, io.Discard, out)
+	}()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			return err, out.String()
+		case <-deadline:
+			cancel()
+			<-done
+			return errors.New("serve neither listened nor failed within 60s"), out.String()
+		case <-time.After(10 * time.Millisecond):
+			if strings.Contains(out.String(), `"msg":"listening"`) {
+				cancel()
+				return <-done, out.String()
+			}
+		}
+	}
 }
 
 type syncWriter struct {
@@ -169,12 +193,16 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	return s.w.Write(b)
 }
 
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.(fmt.Stringer).String()
+}
+
 func TestMasterKeyBootstrap(t *testing.T) {
 	dir := t.TempDir()
 	start := func(env map[string]string) (error, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		defer cancel()
-		return runInProcess(ctx, env, "--data-dir", dir)
+		return runInProcess(env, "--data-dir", dir)
 	}
 	err, out := start(nil)
 	if err != nil {
@@ -197,9 +225,7 @@ func TestMasterKeyBootstrap(t *testing.T) {
 // versions, and nothing is served.
 func TestServeRefusesNewerSchema(t *testing.T) {
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	err, out := runInProcess(ctx, nil, "--data-dir", dir)
-	cancel()
+	err, out := runInProcess(nil, "--data-dir", dir)
 	if err != nil {
 		t.Fatal(err, out)
 	}
@@ -214,7 +240,7 @@ func TestServeRefusesNewerSchema(t *testing.T) {
 	db.Close()
 
 	started := time.Now()
-	err, out = runInProcess(context.Background(), nil, "--data-dir", dir)
+	err, out = runInProcess(nil, "--data-dir", dir)
 	if err == nil {
 		t.Fatal("serve started on a newer schema")
 	}
