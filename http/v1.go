@@ -149,52 +149,87 @@ func chargedFor(job *gatehouse.Job, out *gateway.Outcome) gatehouse.Credits {
 	return 0
 }
 
+// v1Begin reads and decodes a /v1 call, checks the alias before anything
+// is written, and finds its job: everything a chat-style /v1 call does
+// before calling. ok is false when an error has been answered.
+func (s *server) v1Begin(w http.ResponseWriter, r *http.Request, d errorDialect, purpose string,
+	decode func(body []byte) (*provider.ChatRequest, error)) (in *gateway.CallInput, own bool, ok bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+	if err != nil {
+		writeSDKError(w, r, d, decodeError(err))
+		return nil, false, false
+	}
+	req, err := decode(body)
+	if err != nil {
+		writeSDKError(w, r, d, sdkBadRequest(err))
+		return nil, false, false
+	}
+	if _, err := s.State.Snapshot().Authorize(callerFrom(r), req.Model); err != nil {
+		writeSDKError(w, r, d, err)
+		return nil, false, false
+	}
+	jobID, own, err := s.v1Job(r, purpose)
+	if err != nil {
+		writeSDKError(w, r, d, err)
+		return nil, false, false
+	}
+	return &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Model, Request: req, Purpose: purpose}, own, true
+}
+
+// v1Plain runs a non-streamed /v1 call and writes the answer encode
+// renders, with the call's headers.
+func (s *server) v1Plain(w http.ResponseWriter, r *http.Request, d errorDialect, in *gateway.CallInput, own bool,
+	encode func(*provider.ChatResponse) []byte) {
+	out, callErr := s.Meter.Call(r.Context(), in)
+	job := s.finishV1Job(r, in.JobID, own, callErr)
+	if callErr != nil {
+		setRetryAfter(w, callErr)
+		writeSDKError(w, r, d, gateway.ClientError(callErr))
+		return
+	}
+	s.setCallHeaders(w.Header(), r, in.JobID, out.Call, chargedFor(job, out))
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(encode(out.Response))
+}
+
+// v1Stream starts a streamed /v1 call; ok is false when an error has
+// been answered.
+func (s *server) v1Stream(w http.ResponseWriter, r *http.Request, d errorDialect, in *gateway.CallInput, own bool) (*gateway.MeteredStream, *sseWriter, bool) {
+	ms, callErr := s.Meter.Stream(r.Context(), in)
+	if callErr != nil {
+		s.finishV1Job(r, in.JobID, own, callErr)
+		setRetryAfter(w, callErr)
+		writeSDKError(w, r, d, gateway.ClientError(callErr))
+		return nil, nil, false
+	}
+	w.Header().Set(headerJobID, in.JobID)
+	w.Header().Set("Trailer", strings.Join([]string{headerCallID, headerCostUSD, headerCreditsCharged, headerCreditsRemaining}, ", "))
+	return ms, newSSE(w), true
+}
+
 func handleV1ChatCompletions(s *server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
-		if err != nil {
-			writeSDKError(w, r, dialectOpenAI, decodeError(err))
+		var stream, includeUsage bool
+		in, own, ok := s.v1Begin(w, r, dialectOpenAI, "chat.completions", func(body []byte) (*provider.ChatRequest, error) {
+			req, st, iu, err := ingressopenai.DecodeChat(body)
+			stream, includeUsage = st, iu
+			return req, err
+		})
+		if !ok {
 			return
 		}
-		req, stream, includeUsage, err := ingressopenai.DecodeChat(body)
-		if err != nil {
-			writeSDKError(w, r, dialectOpenAI, sdkBadRequest(err))
-			return
-		}
-		if _, err := s.State.Snapshot().Authorize(callerFrom(r), req.Model); err != nil {
-			writeSDKError(w, r, dialectOpenAI, err)
-			return
-		}
-		jobID, own, err := s.v1Job(r, "chat.completions")
-		if err != nil {
-			writeSDKError(w, r, dialectOpenAI, err)
-			return
-		}
-		in := &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Model, Request: req, Purpose: "chat.completions"}
+		jobID := in.JobID
 		id, created := "chatcmpl-"+strings.ReplaceAll(uuid.NewString(), "-", ""), time.Now().Unix()
 		if !stream {
-			out, callErr := s.Meter.Call(r.Context(), in)
-			job := s.finishV1Job(r, jobID, own, callErr)
-			if callErr != nil {
-				setRetryAfter(w, callErr)
-				writeSDKError(w, r, dialectOpenAI, gateway.ClientError(callErr))
-				return
-			}
-			s.setCallHeaders(w.Header(), r, jobID, out.Call, chargedFor(job, out))
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(ingressopenai.EncodeChat(in.Alias, id, created, out.Response))
+			s.v1Plain(w, r, dialectOpenAI, in, own, func(resp *provider.ChatResponse) []byte {
+				return ingressopenai.EncodeChat(in.Alias, id, created, resp)
+			})
 			return
 		}
-		ms, callErr := s.Meter.Stream(r.Context(), in)
-		if callErr != nil {
-			s.finishV1Job(r, jobID, own, callErr)
-			setRetryAfter(w, callErr)
-			writeSDKError(w, r, dialectOpenAI, gateway.ClientError(callErr))
+		ms, out, ok := s.v1Stream(w, r, dialectOpenAI, in, own)
+		if !ok {
 			return
 		}
-		w.Header().Set(headerJobID, jobID)
-		w.Header().Set("Trailer", strings.Join([]string{headerCallID, headerCostUSD, headerCreditsCharged, headerCreditsRemaining}, ", "))
-		out := newSSE(w)
 		enc := ingressopenai.NewChunkEncoder(in.Alias, id, created)
 		enc.IncludeUsage = includeUsage
 		// The finish reason is held back so the last chunk can carry the
@@ -338,50 +373,27 @@ func handleV1Embeddings(s *server) http.Handler {
 
 func handleV1Messages(s *server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
-		if err != nil {
-			writeSDKError(w, r, dialectAnthropic, decodeError(err))
+		var stream bool
+		in, own, ok := s.v1Begin(w, r, dialectAnthropic, "messages", func(body []byte) (*provider.ChatRequest, error) {
+			req, st, err := ingressanthropic.DecodeMessages(body)
+			stream = st
+			return req, err
+		})
+		if !ok {
 			return
 		}
-		req, stream, err := ingressanthropic.DecodeMessages(body)
-		if err != nil {
-			writeSDKError(w, r, dialectAnthropic, sdkBadRequest(err))
-			return
-		}
-		if _, err := s.State.Snapshot().Authorize(callerFrom(r), req.Model); err != nil {
-			writeSDKError(w, r, dialectAnthropic, err)
-			return
-		}
-		jobID, own, err := s.v1Job(r, "messages")
-		if err != nil {
-			writeSDKError(w, r, dialectAnthropic, err)
-			return
-		}
-		in := &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Model, Request: req, Purpose: "messages"}
+		jobID, req := in.JobID, in.Request
 		id := "msg_" + strings.ReplaceAll(uuid.NewString(), "-", "")
 		if !stream {
-			out, callErr := s.Meter.Call(r.Context(), in)
-			job := s.finishV1Job(r, jobID, own, callErr)
-			if callErr != nil {
-				setRetryAfter(w, callErr)
-				writeSDKError(w, r, dialectAnthropic, gateway.ClientError(callErr))
-				return
-			}
-			s.setCallHeaders(w.Header(), r, jobID, out.Call, chargedFor(job, out))
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(ingressanthropic.EncodeMessage(in.Alias, id, out.Response))
+			s.v1Plain(w, r, dialectAnthropic, in, own, func(resp *provider.ChatResponse) []byte {
+				return ingressanthropic.EncodeMessage(in.Alias, id, resp)
+			})
 			return
 		}
-		ms, callErr := s.Meter.Stream(r.Context(), in)
-		if callErr != nil {
-			s.finishV1Job(r, jobID, own, callErr)
-			setRetryAfter(w, callErr)
-			writeSDKError(w, r, dialectAnthropic, gateway.ClientError(callErr))
+		ms, out, ok := s.v1Stream(w, r, dialectAnthropic, in, own)
+		if !ok {
 			return
 		}
-		w.Header().Set(headerJobID, jobID)
-		w.Header().Set("Trailer", strings.Join([]string{headerCallID, headerCostUSD, headerCreditsCharged, headerCreditsRemaining}, ", "))
-		out := newSSE(w)
 		enc := ingressanthropic.NewStreamEncoder(in.Alias, id)
 		send := func(events []ingressanthropic.Event) error {
 			for _, e := range events {
