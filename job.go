@@ -56,6 +56,11 @@ type Job struct {
 	ClientCostMicroUSD int64 `json:"-"`
 }
 
+// ErrModeMismatch reports a call planned for another budget mode than its
+// job's (the team's mode changed moments ago and this replica's view was
+// stale); the caller re-plans with the team as stored.
+var ErrModeMismatch = &Error{Code: ECONFLICT, Message: "The job is paid in another budget mode than planned; retry."}
+
 // Call is the record of one LLM call.
 type Call struct {
 	ID               string    `json:"call_id"`
@@ -150,10 +155,12 @@ type JobService interface {
 	FindJob(ctx context.Context, teamID, jobID string) (*Job, error)
 	ListJobs(ctx context.Context, f JobFilter) ([]*Job, int, error)
 	UpdateJobMetadata(ctx context.Context, teamID, jobID string, m Metadata) (*Job, error)
-	// ReserveForCall admits a call on an open job, holding amount credits
-	// (0 in job_based mode). ECONFLICT when the job is finished, ECREDITS
-	// when the team cannot hold amount.
-	ReserveForCall(ctx context.Context, teamID, jobID string, amount Credits) error
+	// ReserveForCall admits a call on an open job that is paid in mode,
+	// holding amount credits (0 in job_based mode). ECONFLICT when the job
+	// is finished, ErrModeMismatch when the job is paid in another mode
+	// than the caller planned for, ECREDITS when the team cannot hold
+	// amount.
+	ReserveForCall(ctx context.Context, teamID, jobID, mode string, amount Credits) error
 	// RecordCalls durably records finished calls and settles their
 	// reservations, in one transaction.
 	RecordCalls(ctx context.Context, outcomes []CallOutcome) error

@@ -21,7 +21,7 @@ import (
 // JobStore is what metering needs from storage.
 type JobStore interface {
 	FindTeam(ctx context.Context, id string) (*gatehouse.Team, error)
-	ReserveForCall(ctx context.Context, teamID, jobID string, amount gatehouse.Credits) error
+	ReserveForCall(ctx context.Context, teamID, jobID, mode string, amount gatehouse.Credits) error
 }
 
 // CallRecorder durably records finished calls (sqlstore.Recorder).
@@ -92,46 +92,70 @@ func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The budget mode decides the plan. The in-memory team is enough for
+	// job_based; consumption needs the live balance. If this replica's
+	// view of the mode is stale (it changed moments ago), the job's mode
+	// wins and the call is planned again from the stored team.
 	team := in.Caller.Team
+	fresh := team.BudgetMode != gatehouse.BudgetJobBased
 	var plan billing.Plan
-	if team.BudgetMode != gatehouse.BudgetJobBased {
-		// Consumption modes need the live balance and rates.
-		if team, err = m.Store.FindTeam(ctx, team.ID); err != nil {
+	var release func(int64)
+	for attempt := 0; ; attempt++ {
+		if fresh {
+			if team, err = m.Store.FindTeam(ctx, team.ID); err != nil {
+				return nil, err
+			}
+		}
+		plan = billing.Plan{}
+		if team.BudgetMode != gatehouse.BudgetJobBased {
+			if plan, err = m.plan(team, named, in.Request); err != nil {
+				if release != nil {
+					release(0)
+				}
+				return nil, err
+			}
+		}
+		if m.Limits != nil && release == nil {
+			est := billing.EstimatePromptTokens(in.Request)
+			if in.Request.MaxTokens != nil {
+				est += int64(*in.Request.MaxTokens)
+			}
+			if release, err = m.Limits.Admit(ctx, in.Caller, est); err != nil {
+				return nil, err
+			}
+		}
+		err = m.Store.ReserveForCall(ctx, team.ID, in.JobID, team.BudgetMode, plan.Reserve)
+		if errors.Is(err, gatehouse.ErrModeMismatch) && attempt == 0 {
+			fresh = true
+			continue
+		}
+		if err != nil {
+			if release != nil {
+				release(0)
+			}
 			return nil, err
 		}
-		prov, model, _ := gatehouse.SplitModel(named.LiteLLMModel)
-		prices, ok := billing.PricesFor(m.Catalog, named, prov, model, m.now())
-		if !ok {
-			return nil, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "Model %q has no known price; the operator must set the alias's pricing.", in.Alias)
-		}
-		maxOut := 0
-		if cm, ok := m.Catalog.Lookup(prov, model); ok {
-			maxOut = cm.MaxOutputTokens
-		}
-		if plan, err = billing.PlanCall(team, in.Request, prices, maxOut, team.CreditsRemaining); err != nil {
-			return nil, err
-		}
+		break
 	}
-	a := &admission{team: team, reserved: plan.Reserve, start: time.Now()}
-	if m.Limits != nil {
-		est := billing.EstimatePromptTokens(in.Request)
-		if in.Request.MaxTokens != nil {
-			est += int64(*in.Request.MaxTokens)
-		}
-		if a.release, err = m.Limits.Admit(ctx, in.Caller, est); err != nil {
-			return nil, err
-		}
-	}
-	if err := m.Store.ReserveForCall(ctx, team.ID, in.JobID, plan.Reserve); err != nil {
-		if a.release != nil {
-			a.release(0)
-		}
-		return nil, err
-	}
+	a := &admission{team: team, reserved: plan.Reserve, release: release, start: time.Now()}
 	if plan.MaxTokens != nil && (in.Request.MaxTokens == nil || *plan.MaxTokens < *in.Request.MaxTokens) {
 		in.Request.MaxTokens = plan.MaxTokens
 	}
 	return a, nil
+}
+
+// plan computes a consumption-mode reservation for the alias's model.
+func (m *Meter) plan(team *gatehouse.Team, named *gatehouse.Alias, req *provider.ChatRequest) (billing.Plan, error) {
+	prov, model, _ := gatehouse.SplitModel(named.LiteLLMModel)
+	prices, ok := billing.PricesFor(m.Catalog, named, prov, model, m.now())
+	if !ok {
+		return billing.Plan{}, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "Model %q has no known price; the operator must set the alias's pricing.", named.Alias)
+	}
+	maxOut := 0
+	if cm, ok := m.Catalog.Lookup(prov, model); ok {
+		maxOut = cm.MaxOutputTokens
+	}
+	return billing.PlanCall(team, req, prices, maxOut, team.CreditsRemaining)
 }
 
 // newCall starts a call record.

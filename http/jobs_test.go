@@ -413,3 +413,26 @@ func TestRateLimits(t *testing.T) {
 		t.Fatalf("the other key is not limited: %s", r.Raw)
 	}
 }
+
+// A replica whose in-memory view of a team's budget mode is stale (the
+// mode changed moments ago) still charges the job the way it is paid.
+func TestStaleBudgetModeIsCorrected(t *testing.T) {
+	h := newHarness(t, storetest.OpenSQLite(t))
+	up := newFakeOpenAI(t)
+	key := jobWorld(t, h, up, "job_based", "100")
+	mode := "consumption_tokens"
+	ctx := context.Background()
+	// Change the mode behind the in-memory state's back.
+	if _, err := h.DB.SetTeamRates(ctx, "t", gatehouseTeamRates(&mode)); err != nil {
+		t.Fatal(err)
+	}
+	job := h.do("POST", "/api/jobs/create", key, `{}`).Body["job_id"].(string)
+	if r := h.do("POST", "/api/jobs/"+job+"/llm-call", key, helloCall); r.Status != 200 {
+		t.Fatalf("call: %s", r.Raw)
+	}
+	done := h.do("POST", "/api/jobs/"+job+"/complete", key, `{"status": "completed"}`)
+	// 20 tokens at 10 000 tokens per credit = 0.002 credits, not job_based's 1.
+	if done.Body["budget_mode"] != mode || done.Body["credits_charged"] != 0.002 {
+		t.Fatalf("job: %s", done.Raw)
+	}
+}

@@ -185,11 +185,11 @@ func mergeMetadata(dst, src gatehouse.Metadata) {
 // ReserveForCall admits a call on an open job and holds amount credits
 // for it. The job check and the hold are one transaction: a job being
 // completed concurrently either sees the call in flight or refuses it.
-func (db *DB) ReserveForCall(ctx context.Context, teamID, jobID string, amount gatehouse.Credits) error {
+func (db *DB) ReserveForCall(ctx context.Context, teamID, jobID, mode string, amount gatehouse.Credits) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET inflight = inflight + 1, reserved = reserved + $1,
 				status = CASE WHEN status = 'pending' THEN 'in_progress' ELSE status END, updated_at = $2
-			WHERE id = $3 AND team_id = $4 AND status IN ('pending', 'in_progress')`, amount, db.Now(), jobID, teamID)
+			WHERE id = $3 AND team_id = $4 AND status IN ('pending', 'in_progress') AND budget_mode = $5`, amount, db.Now(), jobID, teamID, mode)
 		if err != nil {
 			return err
 		}
@@ -197,6 +197,9 @@ func (db *DB) ReserveForCall(ctx context.Context, teamID, jobID string, amount g
 			j, err := findJob(ctx, tx, teamID, jobID, "")
 			if err != nil {
 				return err
+			}
+			if !gatehouse.JobFinal(j.Status) && j.BudgetMode != mode {
+				return gatehouse.ErrModeMismatch
 			}
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "Job %s is %s; it accepts no more calls.", jobID, j.Status)
 		}

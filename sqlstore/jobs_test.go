@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -111,7 +112,7 @@ func TestConformanceCompleteTwiceChargesOnce(t *testing.T) {
 		if again.Status != gatehouse.JobCompleted || again.Charged != gatehouse.OneCredit {
 			t.Fatalf("second completion changed the job: %+v", again)
 		}
-		if err := db.ReserveForCall(ctx, "t", j.ID, 0); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
+		if err := db.ReserveForCall(ctx, "t", j.ID, mode(t, db, "t"), 0); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
 			t.Fatalf("call on a finished job: %v", err)
 		}
 		checkBooks(t, db, "t", 2*gatehouse.OneCredit, 0)
@@ -156,7 +157,7 @@ func TestConformanceConsumptionSettlement(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 0) // consumption jobs hold nothing up front
-		if err := db.ReserveForCall(ctx, "t", j.ID, 3*gatehouse.OneCredit); err != nil {
+		if err := db.ReserveForCall(ctx, "t", j.ID, mode(t, db, "t"), 3*gatehouse.OneCredit); err != nil {
 			t.Fatal(err)
 		}
 		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 3*gatehouse.OneCredit)
@@ -171,7 +172,7 @@ func TestConformanceConsumptionSettlement(t *testing.T) {
 		}
 		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 1_500_000)
 		// A reservation larger than what is left is refused, nothing held.
-		if err := db.ReserveForCall(ctx, "t", j.ID, 9*gatehouse.OneCredit); gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
+		if err := db.ReserveForCall(ctx, "t", j.ID, mode(t, db, "t"), 9*gatehouse.OneCredit); gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
 			t.Fatalf("overspend reservation: %v", err)
 		}
 		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 1_500_000)
@@ -184,7 +185,7 @@ func TestConformanceConsumptionSettlement(t *testing.T) {
 		// A call whose cost exceeds what the team can still hold is
 		// capped: the balance never goes negative, the rest is recorded.
 		j2, _ := db.CreateJob(ctx, &gatehouse.Job{TeamID: "t"}, "")
-		if err := db.ReserveForCall(ctx, "t", j2.ID, gatehouse.OneCredit); err != nil {
+		if err := db.ReserveForCall(ctx, "t", j2.ID, mode(t, db, "t"), gatehouse.OneCredit); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.RecordCalls(ctx, []gatehouse.CallOutcome{{Call: call(j2, "c2", 20_000), Reserved: gatehouse.OneCredit, Charge: 20 * gatehouse.OneCredit}}); err != nil {
@@ -204,13 +205,14 @@ func TestConformanceConcurrentReservations(t *testing.T) {
 		team(t, db, "t", gatehouse.BudgetConsumptionUSD, 10*gatehouse.OneCredit)
 		ctx := context.Background()
 		j, _ := db.CreateJob(ctx, &gatehouse.Job{TeamID: "t"}, "")
+		m := mode(t, db, "t")
 		var ok atomic.Int64
 		var wg sync.WaitGroup
 		for range 100 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := db.ReserveForCall(ctx, "t", j.ID, 300_000) // 0.3 credits
+				err := db.ReserveForCall(ctx, "t", j.ID, m, 300_000) // 0.3 credits
 				if err == nil {
 					ok.Add(1)
 				} else if gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
@@ -231,7 +233,7 @@ func TestConformanceLateCallsAndExpiry(t *testing.T) {
 		team(t, db, "t", gatehouse.BudgetConsumptionTokens, 10*gatehouse.OneCredit)
 		ctx := context.Background()
 		j, _ := db.CreateJob(ctx, &gatehouse.Job{TeamID: "t"}, "")
-		if err := db.ReserveForCall(ctx, "t", j.ID, 2*gatehouse.OneCredit); err != nil {
+		if err := db.ReserveForCall(ctx, "t", j.ID, mode(t, db, "t"), 2*gatehouse.OneCredit); err != nil {
 			t.Fatal(err)
 		}
 		// The job completes while its call is still running…
@@ -305,6 +307,33 @@ func TestConformanceIdempotentJobCreation(t *testing.T) {
 			if _, err := db.FindJob(ctx, "u", id); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 				t.Fatalf("another team sees the job: %v", err)
 			}
+		}
+	})
+}
+
+// mode is a team's stored budget mode.
+func mode(t *testing.T, db *sqlstore.DB, team string) string {
+	t.Helper()
+	tm, err := db.FindTeam(context.Background(), team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm.BudgetMode
+}
+
+// A call planned for another budget mode than its job's is refused with
+// ErrModeMismatch, holding nothing, so the caller re-plans.
+func TestConformanceReserveChecksTheJobsMode(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
+		team(t, db, "t", gatehouse.BudgetConsumptionTokens, 10*gatehouse.OneCredit)
+		ctx := context.Background()
+		j, _ := db.CreateJob(ctx, &gatehouse.Job{TeamID: "t"}, "")
+		if err := db.ReserveForCall(ctx, "t", j.ID, gatehouse.BudgetJobBased, 0); !errors.Is(err, gatehouse.ErrModeMismatch) {
+			t.Fatalf("stale mode: %v", err)
+		}
+		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 0)
+		if got, _ := db.FindJob(ctx, "t", j.ID); got.Status != gatehouse.JobPending || got.Inflight != 0 {
+			t.Fatalf("a refused call changed the job: %+v", got)
 		}
 	})
 }
