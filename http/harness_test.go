@@ -123,4 +123,6 @@ func errorOf(t *testing.T, r response) map[string]any {
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
-func gatehouseTeamRates(mode *string) gatehouse.TeamRates { return gatehouse.TeamRates{BudgetMode: mode} }
+func gatehouseTeamRates(mode *string) gatehouse.TeamRates {
+	return gatehouse.TeamRates{BudgetMode: mode}
+}
