@@ -23,7 +23,7 @@ import (
 
 // harness is a real Gatehouse API over loopback on a fresh database.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	DB     *sqlstore.DB
 	State  *state.State
 	Server *httptest.Server
@@ -32,7 +32,7 @@ type harness struct {
 	Meter  *gateway.Meter
 }
 
-func newHarness(t *testing.T, db *sqlstore.DB) *harness {
+func newHarness(t testing.TB, db *sqlstore.DB) *harness {
 	t.Helper()
 	ctx := context.Background()
 	master := secret.NewToken(secret.PrefixMasterKey)

@@ -1,0 +1,31 @@
+package http
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-llm/gatehouse/sqlstore/storetest"
+)
+
+// BenchmarkV1OneCallJob measures a complete /v1/chat/completions request
+// on the embedded database with the mock provider: each is a one-call job
+// (created with its hold, admitted, called, recorded, completed).
+func BenchmarkV1OneCallJob(b *testing.B) {
+	h := newHarness(b, storetest.OpenSQLite(b))
+	h.admin("POST", "/api/model-aliases/create", `{"alias": "echo", "litellm_model": "mock/echo"}`, 201)
+	h.admin("POST", "/api/model-access-groups/create", `{"group_name": "g", "model_aliases": ["echo"]}`, 201)
+	h.admin("POST", "/api/organizations/create", `{"organization_id": "o", "name": "O"}`, 201)
+	key := h.admin("POST", "/api/teams/create", `{"organization_id": "o", "team_id": "t", "access_groups": ["g"], "credits_allocated": 100000000}`, 201)["virtual_key"].(string)
+	body := `{"model": "echo", "messages": [{"role": "user", "content": "hello"}]}`
+	b.ResetTimer()
+	for b.Loop() {
+		req, _ := http.NewRequest("POST", h.Server.URL+"/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			b.Fatalf("%v %v", err, resp)
+		}
+		resp.Body.Close()
+	}
+}
