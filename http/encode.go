@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-llm/gatehouse"
+	"github.com/gatehouse-llm/gatehouse/internal/jsonkind"
 )
 
 // maxBodyBytes bounds management request bodies.
@@ -139,7 +139,7 @@ func decodeError(err error) error {
 		if typ.Field == "" {
 			return gatehouse.Errorf(gatehouse.EINVALID, "Request body must be a JSON object.")
 		}
-		return gatehouse.FieldErrorf(typ.Field, "Field %q must be %s.", typ.Field, jsonKind(typ.Type.Kind().String()))
+		return gatehouse.FieldErrorf(typ.Field, "Field %q must be %s.", typ.Field, jsonkind.Of(typ.Type))
 	case errors.As(err, &tooBig):
 		return gatehouse.Errorf(gatehouse.EINVALID, "Request body is larger than %d bytes.", tooBig.Limit)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -151,25 +151,6 @@ func decodeError(err error) error {
 		return e
 	}
 	return gatehouse.Errorf(gatehouse.EINVALID, "Invalid request body: %s", err)
-}
-
-// jsonKind names a Go kind in JSON terms for error messages.
-func jsonKind(kind string) string {
-	switch kind {
-	case "string":
-		return "a string"
-	case "bool":
-		return "true or false"
-	case "slice", "array":
-		return "an array"
-	case "map", "struct":
-		return "an object"
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
-		return "an integer"
-	case "float32", "float64":
-		return "a number"
-	}
-	return fmt.Sprintf("of type %s", kind)
 }
 
 // pageFrom reads ?limit= and ?offset=.

@@ -3,8 +3,9 @@ package openai
 import (
 	"encoding/json"
 	"errors"
-	"reflect"
 	"strings"
+
+	"github.com/gatehouse-llm/gatehouse/internal/jsonkind"
 )
 
 // jsonError explains why a body did not decode, naming the field when the
@@ -23,35 +24,8 @@ func jsonError(err error) *BadRequest {
 		if field == "" || field == "plain" {
 			return &BadRequest{Message: "request body must be a JSON object, got " + typ.Value}
 		}
-		return &BadRequest{Param: field, Message: field + ": expected " + jsonKind(typ.Type) + ", got " + typ.Value}
+		return &BadRequest{Param: field, Message: field + ": expected " + jsonkind.Of(typ.Type) + ", got " + typ.Value}
 	default:
 		return &BadRequest{Message: err.Error()}
-	}
-}
-
-// jsonKind names the JSON value a Go type decodes from.
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "another type"
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	default:
-		return "another type"
 	}
 }
