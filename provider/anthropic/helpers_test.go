@@ -1,22 +1,16 @@
 package anthropic
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-llm/gatehouse/internal/golden"
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 const testKey = "sk-ant-test-SECRET-0123456789"
 
@@ -91,48 +85,12 @@ func sseBody(body []byte) http.HandlerFunc {
 	}
 }
 
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// canonicalJSON re-encodes JSON with sorted keys and indentation so that
-// golden comparisons ignore formatting and key order but nothing else.
-func canonicalJSON(t *testing.T, b []byte) string {
-	t.Helper()
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("invalid JSON: %v\n%s", err, b)
-	}
-	out, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out) + "\n"
-}
-
-// checkGolden compares got with the golden file, or rewrites it under
-// -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	canon := canonicalJSON(t, got)
-	if *update {
-		if err := os.WriteFile(path, []byte(canon), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want := canonicalJSON(t, readFile(t, filepath.Clean(path)))
-	if canon != want {
-		t.Errorf("%s mismatch\n--- got\n%s--- want\n%s", path, canon, want)
-	}
-}
+// The golden-file helpers are shared with the other wire-format tests.
+var (
+	readFile      = golden.Read
+	canonicalJSON = golden.Canonical
+	checkGolden   = golden.JSON
+)
 
 // asProviderError asserts err is a *provider.Error of the given kind.
 func asProviderError(t *testing.T, err error, kind provider.ErrorKind) *provider.Error {

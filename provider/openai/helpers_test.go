@@ -1,21 +1,17 @@
 package openai
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/gatehouse-llm/gatehouse/internal/golden"
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
-
-var update = flag.Bool("update", false, "rewrite golden request files in testdata/ from what the adapter sends")
 
 // testKey is the credential every test endpoint uses; tests assert it
 // never leaks into errors.
@@ -95,55 +91,21 @@ func replySSE(body []byte) http.HandlerFunc {
 	}
 }
 
+// readTestdata reads a file under testdata/.
 func readTestdata(t *testing.T, path string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return golden.Read(t, filepath.Join("testdata", path))
 }
 
 // canonicalJSON re-encodes JSON with sorted keys and exact numbers, so two
 // documents compare equal exactly when they mean the same thing.
-func canonicalJSON(t *testing.T, b []byte) string {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("invalid JSON %q: %v", b, err)
-	}
-	out, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
+func canonicalJSON(t *testing.T, b []byte) string { return golden.Canonical(t, b) }
 
-// assertGoldenJSON compares a body with a golden file by meaning, or
-// rewrites the golden with -update.
-func assertGoldenJSON(t *testing.T, golden string, got []byte) {
+// assertGoldenJSON compares a body with a golden file under testdata/ by
+// meaning, or rewrites the golden with -update.
+func assertGoldenJSON(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", golden)
-	if *update {
-		var pretty bytes.Buffer
-		if err := json.Indent(&pretty, got, "", "  "); err != nil {
-			t.Fatalf("body is not JSON: %v", err)
-		}
-		pretty.WriteByte('\n')
-		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g, w := canonicalJSON(t, got), canonicalJSON(t, want); g != w {
-		t.Errorf("body differs from %s\n got: %s\nwant: %s", golden, g, w)
-	}
+	golden.JSON(t, filepath.Join("testdata", name), got)
 }
 
 // decodeClientRequest parses a client request the way the gateway does.
