@@ -52,19 +52,7 @@ func (a *Adapter) dialect() dialect {
 
 // Chat sends a non-streamed chat completion request.
 func (a *Adapter) Chat(ctx context.Context, ep provider.Endpoint, req *provider.ChatRequest) (*provider.ChatResponse, error) {
-	up, err := a.upstream(ep)
-	if err != nil {
-		return nil, err
-	}
-	body, err := buildChatBody(up, req, false)
-	if err != nil {
-		return nil, err
-	}
-	u, err := up.chatURL(req.Model)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := up.post(ctx, u, body, false)
+	up, resp, err := a.sendChat(ctx, ep, req, false)
 	if err != nil {
 		return nil, err
 	}
@@ -80,23 +68,33 @@ func (a *Adapter) Chat(ctx context.Context, ep provider.Endpoint, req *provider.
 // upstream has answered with a 2xx status; any other status is returned
 // here as a *provider.Error so the gateway may retry.
 func (a *Adapter) ChatStream(ctx context.Context, ep provider.Endpoint, req *provider.ChatRequest) (provider.Stream, error) {
-	up, err := a.upstream(ep)
-	if err != nil {
-		return nil, err
-	}
-	body, err := buildChatBody(up, req, true)
-	if err != nil {
-		return nil, err
-	}
-	u, err := up.chatURL(req.Model)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := up.post(ctx, u, body, true)
+	up, resp, err := a.sendChat(ctx, ep, req, true)
 	if err != nil {
 		return nil, err
 	}
 	return newChatStream(ctx, up, resp.Body), nil
+}
+
+// sendChat builds and posts a chat request, returning the upstream it went
+// to and its 2xx response.
+func (a *Adapter) sendChat(ctx context.Context, ep provider.Endpoint, req *provider.ChatRequest, stream bool) (*upstream, *http.Response, error) {
+	up, err := a.upstream(ep)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := buildChatBody(up, req, stream)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := up.chatURL(req.Model)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := up.post(ctx, u, body, stream)
+	if err != nil {
+		return nil, nil, err
+	}
+	return up, resp, nil
 }
 
 // Embed sends an embeddings request and returns the vectors in input
