@@ -43,5 +43,5 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return sqlstore.New(db, sqlstore.Postgres, Migrations()), nil
+	return sqlstore.New(db, db, sqlstore.Postgres, Migrations()), nil
 }

@@ -32,7 +32,13 @@ const (
 
 // DB is a migrated-or-migratable Gatehouse database.
 type DB struct {
+	// sql serves reads; write serves every transaction and write. They are
+	// one pool on PostgreSQL. On SQLite, which has one writer at a time,
+	// write is a single connection: writers queue in order inside the
+	// process instead of polling the file lock, where a busy enough
+	// moment could starve one past its timeout.
 	sql        *sql.DB
+	write      *sql.DB
 	dialect    Dialect
 	migrations fs.FS
 	knownOnce  sync.Once
@@ -48,25 +54,34 @@ type DB struct {
 	Sealer *secret.Sealer
 }
 
-// New wraps an open database. migrations holds the engine's numbered
-// goose migration files at its root.
-func New(db *sql.DB, dialect Dialect, migrations fs.FS) *DB {
+// New wraps an open database: read for queries outside transactions,
+// write for transactions and writes (they may be the same pool).
+// migrations holds the engine's numbered goose migration files at its root.
+func New(read, write *sql.DB, dialect Dialect, migrations fs.FS) *DB {
 	return &DB{
-		sql:        db,
+		sql:        read,
+		write:      write,
 		dialect:    dialect,
 		migrations: migrations,
 		Now:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
 
-// SQL returns the underlying handle, for engine-specific code and tests.
-func (db *DB) SQL() *sql.DB { return db.sql }
+// SQL returns the handle that may read and write, for engine-specific
+// code and tests.
+func (db *DB) SQL() *sql.DB { return db.write }
 
 // Dialect reports which engine this is.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.sql != db.write {
+		err = errors.Join(err, db.sql.Close())
+	}
+	return err
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
@@ -93,7 +108,7 @@ func (db *DB) Setting(ctx context.Context, name string) (value string, ok bool, 
 
 // PutSetting stores a setting, replacing any previous value.
 func (db *DB) PutSetting(ctx context.Context, name, value string) error {
-	_, err := db.sql.ExecContext(ctx, `
+	_, err := db.write.ExecContext(ctx, `
 		INSERT INTO gatehouse_settings (name, value, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 		name, value, db.Now())
@@ -107,7 +122,7 @@ func (db *DB) PutSetting(ctx context.Context, name, value string) error {
 // value now stored and whether it was this call that stored it, so that of
 // several replicas bootstrapping at once exactly one wins.
 func (db *DB) PutSettingIfAbsent(ctx context.Context, name, value string) (stored string, inserted bool, err error) {
-	res, err := db.sql.ExecContext(ctx, `
+	res, err := db.write.ExecContext(ctx, `
 		INSERT INTO gatehouse_settings (name, value, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO NOTHING`, name, value, db.Now())
 	if err != nil {

@@ -448,7 +448,7 @@ func (db *DB) CallRecorded(ctx context.Context, callID string) (bool, error) {
 // PurgeBodies forgets the stored request and response bodies of calls
 // older than retention; the rest of each record (usage, cost) is kept.
 func (db *DB) PurgeBodies(ctx context.Context, retention time.Duration) (int64, error) {
-	res, err := db.sql.ExecContext(ctx, `UPDATE llm_calls SET request_body = NULL, response_body = NULL
+	res, err := db.write.ExecContext(ctx, `UPDATE llm_calls SET request_body = NULL, response_body = NULL
 		WHERE created_at < $1 AND (request_body IS NOT NULL OR response_body IS NOT NULL)`, db.Now().Add(-retention))
 	if err != nil {
 		return 0, err

@@ -47,7 +47,7 @@ func (k *KeyUse) Flush(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	tx, err := k.db.sql.BeginTx(ctx, nil)
+	tx, err := k.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func (db *DB) goose(logger *slog.Logger) (*goose.Provider, error) {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	return goose.NewProvider(dialect, db.sql, db.migrations, opts...)
+	return goose.NewProvider(dialect, db.write, db.migrations, opts...)
 }
 
 // SchemaVersion returns the version recorded in the database and the newest

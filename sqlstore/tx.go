@@ -40,7 +40,7 @@ func (db *DB) change(ctx context.Context, fn func(tx *Tx) error) error {
 
 // inTx runs fn in a transaction, committed only if fn succeeds.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
-	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
