@@ -4,13 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
 )
 
-// Recorder writes call records with group commit: concurrent calls wait a
-// moment to share one transaction, so recording stays cheap under load
+// Recorder writes call records with group commit: calls that arrive while
+// a commit is in progress share the next transaction, so recording stays
+// cheap under load
 // while every call is durable before its client hears back. A handler
 // calls Record and answers its client only when it returns: a response
 // the client received is always in the records, crash or not.
@@ -19,7 +19,6 @@ type Recorder struct {
 	logger   *slog.Logger
 	in       chan pendingCall
 	maxBatch int
-	maxWait  time.Duration
 	wg       sync.WaitGroup
 	stop     chan struct{}
 	once     sync.Once
@@ -35,7 +34,7 @@ func NewRecorder(db *DB, logger *slog.Logger) *Recorder {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Recorder{db: db, logger: logger, in: make(chan pendingCall, 1024), maxBatch: 128, maxWait: 2 * time.Millisecond, stop: make(chan struct{})}
+	r := &Recorder{db: db, logger: logger, in: make(chan pendingCall, 1024), maxBatch: 128, stop: make(chan struct{})}
 	r.wg.Add(1)
 	go r.run()
 	return r
@@ -71,18 +70,19 @@ func (r *Recorder) run() {
 			r.drain()
 			return
 		}
+		// No timer: a lone call commits at once. Calls that arrive while a
+		// commit is running queue in the channel and form the next batch,
+		// so batches grow with load and an idle gateway adds no wait.
 		batch := []pendingCall{first}
-		timer := time.NewTimer(r.maxWait)
 	collect:
 		for len(batch) < r.maxBatch {
 			select {
 			case p := <-r.in:
 				batch = append(batch, p)
-			case <-timer.C:
+			default:
 				break collect
 			}
 		}
-		timer.Stop()
 		r.commit(batch)
 	}
 }
