@@ -39,6 +39,7 @@ type DB struct {
 	// moment could starve one past its timeout.
 	sql        *sql.DB
 	write      *sql.DB
+	stmts      *stmtCache // SQLite only
 	dialect    Dialect
 	migrations fs.FS
 	knownOnce  sync.Once
@@ -58,13 +59,17 @@ type DB struct {
 // write for transactions and writes (they may be the same pool).
 // migrations holds the engine's numbered goose migration files at its root.
 func New(read, write *sql.DB, dialect Dialect, migrations fs.FS) *DB {
-	return &DB{
+	db := &DB{
 		sql:        read,
 		write:      write,
 		dialect:    dialect,
 		migrations: migrations,
 		Now:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
+	if dialect == SQLite {
+		db.stmts = newStmtCache(write)
+	}
+	return db
 }
 
 // SQL returns the handle that may read and write, for engine-specific
@@ -76,6 +81,7 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stmts.close()
 	err := db.write.Close()
 	if db.sql != db.write {
 		err = errors.Join(err, db.sql.Close())

@@ -21,6 +21,9 @@ type Tx struct {
 	*sql.Tx
 	db  *DB
 	ctx context.Context
+	// unprepared lists the queries run without a cached statement, to be
+	// prepared once the transaction has released the writer.
+	unprepared []string
 }
 
 // change runs fn as a control-plane change: in a transaction that also
@@ -44,11 +47,17 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer sqlTx.Rollback()
-	if err := fn(&Tx{Tx: sqlTx, db: db, ctx: ctx}); err != nil {
-		return err
+	tx := &Tx{Tx: sqlTx, db: db, ctx: ctx}
+	err = fn(tx)
+	if err == nil {
+		err = sqlTx.Commit()
+	} else {
+		sqlTx.Rollback()
 	}
-	return sqlTx.Commit()
+	if len(tx.unprepared) > 0 {
+		db.stmts.prepare(ctx, tx.unprepared)
+	}
+	return err
 }
 
 // forUpdate is appended to a SELECT that is followed by a write based on
