@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -335,5 +336,52 @@ func TestConformanceReserveChecksTheJobsMode(t *testing.T) {
 		if got, _ := db.FindJob(ctx, "t", j.ID); got.Status != gatehouse.JobPending || got.Inflight != 0 {
 			t.Fatalf("a refused call changed the job: %+v", got)
 		}
+	})
+}
+
+// The recorder answers every call only once it is durable, and calls that
+// arrive together share transactions.
+func TestConformanceRecorderGroupCommit(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
+		team(t, db, "t", gatehouse.BudgetConsumptionTokens, 1000*gatehouse.OneCredit)
+		ctx := context.Background()
+		j, err := db.CreateJob(ctx, &gatehouse.Job{TeamID: "t"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 200
+		for range n {
+			if err := db.ReserveForCall(ctx, "t", j.ID, mode(t, db, "t"), gatehouse.OneCredit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := sqlstore.NewRecorder(db, nil)
+		defer r.Close()
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o := gatehouse.CallOutcome{Call: call(j, fmt.Sprintf("c%03d", i), 1000), Reserved: gatehouse.OneCredit, Charge: gatehouse.OneCredit}
+				if err := r.Record(ctx, o); err != nil {
+					t.Error(err)
+					return
+				}
+				// Answered means committed: another connection sees it.
+				if ok, err := db.CallRecorded(ctx, o.Call.ID); err != nil || !ok {
+					t.Errorf("call %s answered but not recorded (%v)", o.Call.ID, err)
+				}
+			}()
+		}
+		wg.Wait()
+		st := r.Stats()
+		if st.Calls != n || st.Batches < 1 || st.Batches >= n {
+			t.Errorf("recorder stats %+v: want %d calls in fewer than %d transactions", st, n, n)
+		}
+		calls, err := db.JobCalls(ctx, "t", j.ID)
+		if err != nil || len(calls) != n {
+			t.Fatalf("%d calls recorded (%v), want %d", len(calls), err, n)
+		}
+		checkBooks(t, db, "t", 1000*gatehouse.OneCredit, n*gatehouse.OneCredit)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gatehouse-llm/gatehouse"
 )
@@ -22,6 +23,19 @@ type Recorder struct {
 	wg       sync.WaitGroup
 	stop     chan struct{}
 	once     sync.Once
+
+	calls, batches atomic.Int64
+}
+
+// RecorderStats counts a recorder's work since it started: how many calls
+// it recorded in how many transactions.
+type RecorderStats struct {
+	Calls, Batches int64
+}
+
+// Stats reports the recorder's counts; Calls/Batches is the average batch.
+func (r *Recorder) Stats() RecorderStats {
+	return RecorderStats{Calls: r.calls.Load(), Batches: r.batches.Load()}
 }
 
 type pendingCall struct {
@@ -108,6 +122,8 @@ func (r *Recorder) commit(batch []pendingCall) {
 		outcomes[i] = p.outcome
 	}
 	err := r.db.RecordCalls(ctx, outcomes)
+	r.batches.Add(1)
+	r.calls.Add(int64(len(batch)))
 	if err == nil {
 		for _, p := range batch {
 			p.done <- nil
