@@ -145,6 +145,21 @@ type CallOutcome struct {
 	// Charge is what the call costs in the team's credits (consumption
 	// modes), computed by the caller from the call's cost or tokens.
 	Charge Credits
+	// CompleteJob ends the call's job in the same transaction as the
+	// record: completed if the call succeeded, failed (free) otherwise.
+	// A single-call job is then settled with one write instead of two.
+	CompleteJob bool
+}
+
+// Settlement is what recording a call left: the state a caller reports
+// back to its client without reading the database again.
+type Settlement struct {
+	// Job is the call's job as the record's transaction left it, when
+	// CompleteJob ended it; nil otherwise.
+	Job *Job
+	// CreditsRemaining is the team's balance less its holds right after
+	// the call was settled.
+	CreditsRemaining Credits
 }
 
 // JobService runs jobs and their money.
@@ -162,8 +177,9 @@ type JobService interface {
 	// amount.
 	ReserveForCall(ctx context.Context, teamID, jobID, mode string, amount Credits) error
 	// RecordCalls durably records finished calls and settles their
-	// reservations, in one transaction.
-	RecordCalls(ctx context.Context, outcomes []CallOutcome) error
+	// reservations, in one transaction; it returns one Settlement per
+	// outcome.
+	RecordCalls(ctx context.Context, outcomes []CallOutcome) ([]Settlement, error)
 	// CompleteJob ends a job. Completing an already finished job returns
 	// it unchanged (never a second charge).
 	CompleteJob(ctx context.Context, teamID, jobID, status, errorMessage string, m Metadata) (*Job, error)

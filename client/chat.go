@@ -21,8 +21,10 @@ type ChatResponse struct {
 	CostUSD USD `json:"cost_usd"`
 	// CreditsCharged is what the call cost in credits (consumption
 	// modes), or for Ask what the one-call job was charged.
-	CreditsCharged   Credits  `json:"credits_charged"`
-	CreditsRemaining *Credits `json:"credits_remaining,omitempty"`
+	CreditsCharged Credits `json:"credits_charged"`
+	// CreditsRemaining is the team's spendable balance right after the
+	// call (and, for Ask, its job) was settled.
+	CreditsRemaining Credits `json:"credits_remaining"`
 	// Job is the completed one-call job, set by Ask only.
 	Job *Job `json:"job,omitempty"`
 }

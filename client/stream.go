@@ -44,6 +44,9 @@ type StreamDone struct {
 	FirstTokenMS   int64   `json:"first_token_ms"`
 	CostUSD        USD     `json:"cost_usd"`
 	CreditsCharged Credits `json:"credits_charged"`
+	// CreditsRemaining is the team's spendable balance right after the
+	// call (and, for AskStream, its job) was settled.
+	CreditsRemaining Credits `json:"credits_remaining"`
 	// Job is the ended one-call job, set by AskStream only.
 	Job *Job `json:"job,omitempty"`
 }

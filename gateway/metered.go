@@ -26,7 +26,7 @@ type JobStore interface {
 
 // CallRecorder durably records finished calls (sqlstore.Recorder).
 type CallRecorder interface {
-	Record(ctx context.Context, o gatehouse.CallOutcome) error
+	Record(ctx context.Context, o gatehouse.CallOutcome) (gatehouse.Settlement, error)
 }
 
 // Admitter applies rate limits before a call; release reports the tokens
@@ -59,14 +59,20 @@ type CallInput struct {
 	Request  *provider.ChatRequest
 	Purpose  string
 	Metadata gatehouse.Metadata
+	// CompleteJob ends the job with this call (a single-call job), in the
+	// transaction that records the call: completed if it succeeded,
+	// failed otherwise. A call refused before it ran leaves the job open.
+	CompleteJob bool
 }
 
 // Outcome is a recorded call and, for a successful non-streamed call, the
-// answer.
+// answer, with what recording it settled (the ended job, the team's
+// remaining credits).
 type Outcome struct {
 	Call     *gatehouse.Call
 	Response *provider.ChatResponse
 	Charge   gatehouse.Credits
+	gatehouse.Settlement
 }
 
 // admission is what was set aside for a call before it ran.
@@ -167,7 +173,7 @@ func (m *Meter) newCall(in *CallInput, stream bool) *gatehouse.Call {
 
 // settle prices a finished call, records it (durably, before the client
 // is answered) and releases its admission.
-func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, t Target, attempts int, u provider.Usage, callErr error) (gatehouse.Credits, error) {
+func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, t Target, attempts int, u provider.Usage, callErr error, completeJob bool) (*Outcome, error) {
 	c.Attempts = int64(attempts)
 	c.LatencyMS = time.Since(a.start).Milliseconds()
 	c.CreatedAt = m.now().UTC().Truncate(time.Microsecond)
@@ -190,11 +196,14 @@ func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, t T
 		c.ClientCostMicro = billing.ClientCost(c.CostMicroUSD, a.team.MarkupBP)
 		charge = billing.Charge(a.team, c.ClientCostMicro, c.TotalTokens)
 	}
-	err := m.Recorder.Record(ctx, gatehouse.CallOutcome{Call: c, Reserved: a.reserved, Charge: charge})
+	settled, err := m.Recorder.Record(ctx, gatehouse.CallOutcome{Call: c, Reserved: a.reserved, Charge: charge, CompleteJob: completeJob})
 	if a.release != nil {
 		a.release(c.TotalTokens)
 	}
-	return charge, err
+	if err != nil {
+		return nil, err
+	}
+	return &Outcome{Call: c, Charge: charge, Settlement: settled}, nil
 }
 
 // Call runs one non-streamed call in a job.
@@ -223,16 +232,17 @@ func (m *Meter) Call(ctx context.Context, in *CallInput) (*Outcome, error) {
 			c.ResponseBody = jsonString(res.Response)
 		}
 	}
-	charge, recErr := m.settle(context.WithoutCancel(ctx), a, c, res.Target, len(res.Attempts), u, callErr)
+	out, recErr := m.settle(context.WithoutCancel(ctx), a, c, res.Target, len(res.Attempts), u, callErr, in.CompleteJob)
 	if recErr != nil {
 		// A 500, not a 503: the provider already did the work, so clients
 		// must not retry it blindly.
 		return nil, fmt.Errorf("record call %s: %w", c.ID, recErr)
 	}
 	if callErr != nil {
-		return &Outcome{Call: c}, callErr
+		return out, callErr
 	}
-	return &Outcome{Call: c, Response: res.Response, Charge: charge}, nil
+	out.Response = res.Response
+	return out, nil
 }
 
 // estimateUsage stands in when a provider reported nothing (a stream cut
@@ -291,7 +301,7 @@ func (m *Meter) Stream(ctx context.Context, in *CallInput) (*MeteredStream, erro
 	s, callErr := m.Gateway.ChatStream(ctx, in.Caller, in.Alias, in.Request)
 	if callErr != nil {
 		// Nothing was streamed: record the failure and release the hold.
-		if _, recErr := m.settle(context.WithoutCancel(ctx), a, c, Target{}, 0, provider.Usage{}, callErr); recErr != nil {
+		if _, recErr := m.settle(context.WithoutCancel(ctx), a, c, Target{}, 0, provider.Usage{}, callErr, in.CompleteJob); recErr != nil {
 			return nil, errors.Join(callErr, recErr)
 		}
 		return nil, callErr
@@ -325,8 +335,7 @@ func (s *MeteredStream) Finish(ctx context.Context) (*Outcome, error) {
 				streamErr = &provider.Error{Provider: s.Target.Provider, Kind: provider.ErrStreamTruncated, Message: "the client disconnected before the stream ended"}
 			}
 		}
-		charge, err := s.meter.settle(context.WithoutCancel(ctx), s.adm, c, s.Target, len(s.Attempts), u, streamErr)
-		s.res, s.err = &Outcome{Call: c, Charge: charge}, err
+		s.res, s.err = s.meter.settle(context.WithoutCancel(ctx), s.adm, c, s.Target, len(s.Attempts), u, streamErr, s.in.CompleteJob)
 	})
 	return s.res, s.err
 }
@@ -337,21 +346,23 @@ type EmbedInput struct {
 	JobID   string
 	Alias   string
 	Request *provider.EmbeddingRequest
+	// CompleteJob ends the job with this call, as in CallInput.
+	CompleteJob bool
 }
 
 // Embed runs one embeddings call in a job, metered like a chat call (the
 // input tokens are its whole cost).
-func (m *Meter) Embed(ctx context.Context, in *EmbedInput) (*gatehouse.Call, *provider.EmbeddingResponse, gatehouse.Credits, error) {
+func (m *Meter) Embed(ctx context.Context, in *EmbedInput) (*Outcome, *provider.EmbeddingResponse, error) {
 	var text strings.Builder
 	for _, s := range in.Request.Input {
 		text.WriteString(s)
 	}
 	zero := 0
-	chat := &CallInput{Caller: in.Caller, JobID: in.JobID, Alias: in.Alias, Purpose: "embedding",
+	chat := &CallInput{Caller: in.Caller, JobID: in.JobID, Alias: in.Alias, Purpose: "embedding", CompleteJob: in.CompleteJob,
 		Request: &provider.ChatRequest{Messages: []provider.Message{{Role: provider.RoleUser, Content: provider.TextContent(text.String())}}, MaxTokens: &zero}}
 	a, err := m.admit(ctx, chat)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	c := m.newCall(chat, false)
 	res, callErr := m.Gateway.Embed(ctx, in.Caller, in.Alias, in.Request)
@@ -366,12 +377,12 @@ func (m *Meter) Embed(ctx context.Context, in *EmbedInput) (*gatehouse.Call, *pr
 			c.UsageSource = "estimated"
 		}
 	}
-	charge, recErr := m.settle(context.WithoutCancel(ctx), a, c, res.Target, len(res.Attempts), u, callErr)
+	out, recErr := m.settle(context.WithoutCancel(ctx), a, c, res.Target, len(res.Attempts), u, callErr, in.CompleteJob)
 	if recErr != nil {
-		return nil, nil, 0, fmt.Errorf("record call %s: %w", c.ID, recErr)
+		return nil, nil, fmt.Errorf("record call %s: %w", c.ID, recErr)
 	}
 	if callErr != nil {
-		return c, nil, 0, callErr
+		return out, nil, callErr
 	}
-	return c, res.Response, charge, nil
+	return out, res.Response, nil
 }

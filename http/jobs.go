@@ -262,7 +262,7 @@ type callResponse struct {
 	LatencyMS        int64               `json:"latency_ms"`
 	CostUSD          usdNum              `json:"cost_usd"`
 	CreditsCharged   gatehouse.Credits   `json:"credits_charged"`
-	CreditsRemaining *gatehouse.Credits  `json:"credits_remaining,omitempty"`
+	CreditsRemaining gatehouse.Credits   `json:"credits_remaining"`
 	Job              *gatehouse.Job      `json:"job,omitempty"`
 }
 
@@ -288,8 +288,30 @@ func writeCallError(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, gateway.ClientError(err))
 }
 
-func (s *server) callInput(r *http.Request, jobID string, req *callRequest) *gateway.CallInput {
-	return &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Chat.Model, Request: req.Chat, Purpose: req.Purpose, Metadata: req.Metadata}
+// callInput is a job call to run; completeJob makes it a single-call
+// job's call, which ends the job when it is recorded.
+func (s *server) callInput(r *http.Request, jobID string, req *callRequest, completeJob bool) *gateway.CallInput {
+	return &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Chat.Model, Request: req.Chat, Purpose: req.Purpose,
+		Metadata: req.Metadata, CompleteJob: completeJob}
+}
+
+// endSingleCallJob returns a single-call job as its call left it. The
+// call's record normally ended the job in its own transaction; a call
+// refused before it ran (rate limit, credits) or whose record failed left
+// it open, and it is failed here, so it costs nothing.
+func (s *server) endSingleCallJob(r *http.Request, jobID string, out *gateway.Outcome, callErr error) *gatehouse.Job {
+	if out != nil && out.Job != nil {
+		return out.Job
+	}
+	status, msg := gatehouse.JobCompleted, ""
+	if callErr != nil {
+		status, msg = gatehouse.JobFailed, gatehouse.ErrorMessage(gateway.ClientError(callErr))
+	}
+	j, err := s.Jobs.CompleteJob(context.WithoutCancel(r.Context()), callerFrom(r).Team.ID, jobID, status, msg, nil)
+	if err != nil {
+		loggerFrom(r).Error("completing a single-call job failed", "job", jobID, "err", err)
+	}
+	return j
 }
 
 func handleLLMCall(s *server) http.Handler {
@@ -299,7 +321,7 @@ func handleLLMCall(s *server) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		out, err := s.Meter.Call(r.Context(), s.callInput(r, r.PathValue("id"), req))
+		out, err := s.Meter.Call(r.Context(), s.callInput(r, r.PathValue("id"), req, false))
 		if err != nil {
 			writeCallError(w, r, err)
 			return
@@ -312,7 +334,7 @@ func callAnswer(out *gateway.Outcome, jobID string) callResponse {
 	c := out.Call
 	return callResponse{CallID: c.ID, JobID: jobID, Model: c.Alias, Content: out.Response.Message.Content.Text(),
 		ToolCalls: out.Response.Message.ToolCalls, FinishReason: out.Response.FinishReason, Usage: usageOf(c),
-		LatencyMS: c.LatencyMS, CostUSD: usdNum(c.ClientCostMicro), CreditsCharged: out.Charge}
+		LatencyMS: c.LatencyMS, CostUSD: usdNum(c.ClientCostMicro), CreditsCharged: out.Charge, CreditsRemaining: out.CreditsRemaining}
 }
 
 // handleCreateAndCall runs a one-call job: create, call, complete (failed
@@ -352,18 +374,14 @@ func handleCreateAndCall(s *server, stream bool) http.Handler {
 			s.streamCall(w, r, job.ID, req, true)
 			return
 		}
-		out, callErr := s.Meter.Call(r.Context(), s.callInput(r, job.ID, req))
-		status, msg := gatehouse.JobCompleted, ""
-		if callErr != nil {
-			status, msg = gatehouse.JobFailed, gatehouse.ErrorMessage(gateway.ClientError(callErr))
-		}
-		done, err := s.Jobs.CompleteJob(context.WithoutCancel(r.Context()), team, job.ID, status, msg, nil)
+		out, callErr := s.Meter.Call(r.Context(), s.callInput(r, job.ID, req, true))
+		done := s.endSingleCallJob(r, job.ID, out, callErr)
 		if callErr != nil {
 			writeCallError(w, r, callErr)
 			return
 		}
-		if err != nil {
-			writeError(w, r, err)
+		if done == nil {
+			writeError(w, r, gatehouse.Errorf(gatehouse.EINTERNAL, "Job %s could not be completed.", job.ID))
 			return
 		}
 		resp := callAnswer(out, job.ID)

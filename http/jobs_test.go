@@ -90,6 +90,9 @@ func TestJobLifecycle(t *testing.T) {
 		if call.Status != 200 || call.Body["content"] != "Hello world" || call.Body["finish_reason"] != "stop" || call.Body["call_id"] == "" {
 			t.Fatalf("call: %s", call.Raw)
 		}
+		if call.Body["credits_remaining"] != float64(2) {
+			t.Fatalf("credits_remaining after a call in an open job_based job: %v, want 2 (3 less the job's hold)", call.Body["credits_remaining"])
+		}
 		usage := call.Body["usage"].(map[string]any)
 		if usage["prompt_tokens"] != float64(12) || usage["completion_tokens"] != float64(8) || usage["source"] != "provider" {
 			t.Fatalf("usage: %v", usage)
@@ -435,4 +438,57 @@ func TestStaleBudgetModeIsCorrected(t *testing.T) {
 	if done.Body["budget_mode"] != mode || done.Body["credits_charged"] != 0.002 {
 		t.Fatalf("job: %s", done.Raw)
 	}
+}
+
+// A single-call job (create-and-call, plain or streamed) ends with its
+// call: completed and charged when the call succeeded, failed and free
+// when the provider failed. The answer reports the team's credits left.
+func TestSingleCallJobsEndWithTheirCall(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
+		h := newHarness(t, db)
+		up := newFakeOpenAI(t)
+		key := jobWorld(t, h, up, "job_based", "3")
+		lastJob := func() map[string]any {
+			t.Helper()
+			jobs := h.do("GET", "/api/teams/t/jobs", key, "").Body["jobs"].([]any)
+			return jobs[0].(map[string]any)
+		}
+
+		plain := h.do("POST", "/api/jobs/create-and-call", key, helloCall)
+		job, _ := plain.Body["job"].(map[string]any)
+		if plain.Status != 200 || job["status"] != "completed" || plain.Body["credits_charged"] != float64(1) || plain.Body["credits_remaining"] != float64(2) {
+			t.Fatalf("create-and-call: %s", plain.Raw)
+		}
+
+		resp := h.do("POST", "/api/jobs/create-and-call-stream", key, helloCall)
+		events := readSSE(t, strings.NewReader(resp.Raw))
+		if len(events) < 2 {
+			t.Fatalf("stream: %s", resp.Raw)
+		}
+		var done struct {
+			Type             string
+			CreditsCharged   float64 `json:"credits_charged"`
+			CreditsRemaining float64 `json:"credits_remaining"`
+			Job              struct{ Status string }
+		}
+		if err := jsonUnmarshal(events[len(events)-2], &done); err != nil || done.Type != "done" || done.Job.Status != "completed" ||
+			done.CreditsCharged != 1 || done.CreditsRemaining != 1 {
+			t.Fatalf("stream's final event %s (%v)", events[len(events)-2], err)
+		}
+
+		up.Close() // the provider is gone: calls fail, and cost nothing
+		if r := h.do("POST", "/api/jobs/create-and-call", key, helloCall); r.Status < 500 {
+			t.Fatalf("call to a dead provider: %d %s", r.Status, r.Raw)
+		}
+		if j := lastJob(); j["status"] != "failed" || j["credits_charged"] != float64(0) || j["error_message"] == "" {
+			t.Fatalf("job of a failed call: %v", j)
+		}
+		h.do("POST", "/api/jobs/create-and-call-stream", key, helloCall)
+		if j := lastJob(); j["status"] != "failed" || j["credits_charged"] != float64(0) {
+			t.Fatalf("job of a failed streamed call: %v", j)
+		}
+		if b := h.admin("GET", "/api/teams/t", "", 200); b["credits_remaining"] != float64(1) || b["credits_held"] != float64(0) {
+			t.Fatalf("team after two charged and two failed single-call jobs: %v", b)
+		}
+	})
 }

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,7 +33,10 @@ type streamDone struct {
 	FirstTokenMS   int64             `json:"first_token_ms"`
 	CostUSD        usdNum            `json:"cost_usd"`
 	CreditsCharged gatehouse.Credits `json:"credits_charged"`
-	Job            *gatehouse.Job    `json:"job,omitempty"`
+	// CreditsRemaining is the team's spendable balance once the call
+	// (and, for a single-call job, the job) was settled.
+	CreditsRemaining gatehouse.Credits `json:"credits_remaining"`
+	Job              *gatehouse.Job    `json:"job,omitempty"`
 }
 
 // sseWriter writes Server-Sent Events, flushing each one at once.
@@ -103,11 +105,10 @@ func handleLLMCallStream(s *server) http.Handler {
 // then is the final event with usage and cost sent, followed by [DONE].
 // With completeJob, the job is completed afterwards (a one-call job).
 func (s *server) streamCall(w http.ResponseWriter, r *http.Request, jobID string, req *callRequest, completeJob bool) {
-	team := callerFrom(r).Team.ID
-	ms, err := s.Meter.Stream(r.Context(), s.callInput(r, jobID, req))
+	ms, err := s.Meter.Stream(r.Context(), s.callInput(r, jobID, req, completeJob))
 	if err != nil {
 		if completeJob {
-			_, _ = s.Jobs.CompleteJob(context.WithoutCancel(r.Context()), team, jobID, gatehouse.JobFailed, gatehouse.ErrorMessage(gateway.ClientError(err)), nil)
+			s.endSingleCallJob(r, jobID, nil, err)
 		}
 		writeCallError(w, r, err)
 		return
@@ -137,11 +138,7 @@ func (s *server) streamCall(w http.ResponseWriter, r *http.Request, jobID string
 	}
 	var job *gatehouse.Job
 	if completeJob {
-		status := gatehouse.JobCompleted
-		if streamErr != nil {
-			status = gatehouse.JobFailed
-		}
-		job, _ = s.Jobs.CompleteJob(context.WithoutCancel(r.Context()), team, jobID, status, "", nil)
+		job = s.endSingleCallJob(r, jobID, res, streamErr)
 	}
 	if streamErr != nil && r.Context().Err() == nil {
 		ce := gateway.ClientError(streamErr)
@@ -150,7 +147,8 @@ func (s *server) streamCall(w http.ResponseWriter, r *http.Request, jobID string
 	if res != nil {
 		c := res.Call
 		done := streamDone{Type: "done", CallID: c.ID, JobID: jobID, Model: c.Alias, FinishReason: c.FinishReason, Usage: usageOf(c),
-			LatencyMS: c.LatencyMS, FirstTokenMS: c.FirstTokenMS, CostUSD: usdNum(c.ClientCostMicro), CreditsCharged: res.Charge, Job: job}
+			LatencyMS: c.LatencyMS, FirstTokenMS: c.FirstTokenMS, CostUSD: usdNum(c.ClientCostMicro), CreditsCharged: res.Charge,
+			CreditsRemaining: res.CreditsRemaining, Job: job}
 		if job != nil {
 			done.CreditsCharged = job.Charged
 		}

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -107,34 +106,24 @@ func (s *server) v1Job(r *http.Request, jobType string) (jobID string, own bool,
 	return j.ID, true, nil
 }
 
-// finishV1Job completes a single-call job after its call: completed (and
-// charged) if the call succeeded, failed (free) otherwise.
-func (s *server) finishV1Job(r *http.Request, jobID string, own bool, callErr error) *gatehouse.Job {
+// finishV1Job returns the single-call job a /v1 call ended (nil when the
+// call joined the caller's job).
+func (s *server) finishV1Job(r *http.Request, jobID string, own bool, out *gateway.Outcome, callErr error) *gatehouse.Job {
 	if !own {
 		return nil
 	}
-	status, msg := gatehouse.JobCompleted, ""
-	if callErr != nil {
-		status, msg = gatehouse.JobFailed, gatehouse.ErrorMessage(gateway.ClientError(callErr))
-	}
-	j, err := s.Jobs.CompleteJob(context.WithoutCancel(r.Context()), callerFrom(r).Team.ID, jobID, status, msg, nil)
-	if err != nil {
-		loggerFrom(r).Error("completing a single-call job failed", "job", jobID, "err", err)
-	}
-	return j
+	return s.endSingleCallJob(r, jobID, out, callErr)
 }
 
-// setCallHeaders adds the job, call, cost and credit headers.
-func (s *server) setCallHeaders(h http.Header, r *http.Request, jobID string, c *gatehouse.Call, charged gatehouse.Credits) {
+// setCallHeaders adds the job, call, cost and credit headers of a
+// recorded call; the remaining credits come from the call's settlement,
+// with no further read.
+func setCallHeaders(h http.Header, jobID string, out *gateway.Outcome, job *gatehouse.Job) {
 	h.Set(headerJobID, jobID)
-	if c != nil {
-		h.Set(headerCallID, c.ID)
-		h.Set(headerCostUSD, gatehouse.FormatMicros(c.ClientCostMicro))
-	}
-	h.Set(headerCreditsCharged, charged.String())
-	if t, err := s.Store.FindTeam(context.WithoutCancel(r.Context()), callerFrom(r).Team.ID); err == nil {
-		h.Set(headerCreditsRemaining, t.CreditsRemaining.String())
-	}
+	h.Set(headerCallID, out.Call.ID)
+	h.Set(headerCostUSD, gatehouse.FormatMicros(out.Call.ClientCostMicro))
+	h.Set(headerCreditsCharged, chargedFor(job, out).String())
+	h.Set(headerCreditsRemaining, out.CreditsRemaining.String())
 }
 
 // chargedFor is what a /v1 call cost in credits: the single-call job's
@@ -173,7 +162,7 @@ func (s *server) v1Begin(w http.ResponseWriter, r *http.Request, d errorDialect,
 		writeSDKError(w, r, d, err)
 		return nil, false, false
 	}
-	return &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Model, Request: req, Purpose: purpose}, own, true
+	return &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Model, Request: req, Purpose: purpose, CompleteJob: own}, own, true
 }
 
 // v1Plain runs a non-streamed /v1 call and writes the answer encode
@@ -181,13 +170,13 @@ func (s *server) v1Begin(w http.ResponseWriter, r *http.Request, d errorDialect,
 func (s *server) v1Plain(w http.ResponseWriter, r *http.Request, d errorDialect, in *gateway.CallInput, own bool,
 	encode func(*provider.ChatResponse) []byte) {
 	out, callErr := s.Meter.Call(r.Context(), in)
-	job := s.finishV1Job(r, in.JobID, own, callErr)
+	job := s.finishV1Job(r, in.JobID, own, out, callErr)
 	if callErr != nil {
 		setRetryAfter(w, callErr)
 		writeSDKError(w, r, d, gateway.ClientError(callErr))
 		return
 	}
-	s.setCallHeaders(w.Header(), r, in.JobID, out.Call, chargedFor(job, out))
+	setCallHeaders(w.Header(), in.JobID, out, job)
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(encode(out.Response))
 }
@@ -197,7 +186,7 @@ func (s *server) v1Plain(w http.ResponseWriter, r *http.Request, d errorDialect,
 func (s *server) v1Stream(w http.ResponseWriter, r *http.Request, d errorDialect, in *gateway.CallInput, own bool) (*gateway.MeteredStream, *sseWriter, bool) {
 	ms, callErr := s.Meter.Stream(r.Context(), in)
 	if callErr != nil {
-		s.finishV1Job(r, in.JobID, own, callErr)
+		s.finishV1Job(r, in.JobID, own, nil, callErr)
 		setRetryAfter(w, callErr)
 		writeSDKError(w, r, d, gateway.ClientError(callErr))
 		return nil, nil, false
@@ -258,7 +247,7 @@ func handleV1ChatCompletions(s *server) http.Handler {
 			}
 		}
 		res, _ := ms.Finish(r.Context())
-		job := s.finishV1Job(r, jobID, own, streamErr)
+		job := s.finishV1Job(r, jobID, own, res, streamErr)
 		if res != nil {
 			if finish == "" {
 				finish = res.Call.FinishReason
@@ -274,7 +263,7 @@ func handleV1ChatCompletions(s *server) http.Handler {
 				last[n-1] = withUsage(last[n-1], enc.FinalUsage(u))
 			}
 			_ = sendPayloads(out, last)
-			s.setCallHeaders(w.Header(), r, jobID, res.Call, chargedFor(job, res))
+			setCallHeaders(w.Header(), jobID, res, job)
 		}
 		out.done()
 	})
@@ -358,14 +347,15 @@ func handleV1Embeddings(s *server) http.Handler {
 			return
 		}
 		alias := req.Model
-		c, resp, charge, callErr := s.Meter.Embed(r.Context(), &gateway.EmbedInput{Caller: callerFrom(r), JobID: jobID, Alias: alias, Request: req})
-		job := s.finishV1Job(r, jobID, own, callErr)
+		out, resp, callErr := s.Meter.Embed(r.Context(), &gateway.EmbedInput{Caller: callerFrom(r), JobID: jobID, Alias: alias, Request: req,
+			CompleteJob: own})
+		job := s.finishV1Job(r, jobID, own, out, callErr)
 		if callErr != nil {
 			setRetryAfter(w, callErr)
 			writeSDKError(w, r, dialectOpenAI, gateway.ClientError(callErr))
 			return
 		}
-		s.setCallHeaders(w.Header(), r, jobID, c, chargedFor(job, &gateway.Outcome{Charge: charge}))
+		setCallHeaders(w.Header(), jobID, out, job)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(ingressopenai.EncodeEmbeddings(alias, resp, req.EncodingFormat == "base64"))
 	})
@@ -421,10 +411,10 @@ func handleV1Messages(s *server) http.Handler {
 			}
 		}
 		res, _ := ms.Finish(r.Context())
-		job := s.finishV1Job(r, jobID, own, streamErr)
+		job := s.finishV1Job(r, jobID, own, res, streamErr)
 		if res != nil {
 			_ = send(enc.Finish(res.Call.FinishReason, usageFromCall(res.Call)))
-			s.setCallHeaders(w.Header(), r, jobID, res.Call, chargedFor(job, res))
+			setCallHeaders(w.Header(), jobID, res, job)
 		}
 	})
 }

@@ -229,15 +229,36 @@ func (tx *Tx) teamFunds(ctx context.Context, teamID string) (balance, held gateh
 // uncollected (the balance never goes negative). After the job ended, a
 // late call of a completed job is charged at once; of a failed or
 // cancelled job, not at all.
-func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome) error {
-	return db.inTx(ctx, func(tx *Tx) error {
-		for _, o := range outcomes {
+func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome) ([]gatehouse.Settlement, error) {
+	settled := make([]gatehouse.Settlement, len(outcomes))
+	err := db.inTx(ctx, func(tx *Tx) error {
+		for i, o := range outcomes {
 			if err := tx.recordCall(ctx, o); err != nil {
+				return err
+			}
+			c := o.Call
+			if o.CompleteJob {
+				status := gatehouse.JobCompleted
+				if c.Status != "success" {
+					status = gatehouse.JobFailed
+				}
+				j, err := tx.completeJob(ctx, c.TeamID, c.JobID, status, c.Error, nil)
+				if err != nil {
+					return err
+				}
+				settled[i].Job = j
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT credits_balance - credits_held FROM teams WHERE id = $1`, c.TeamID).
+				Scan(&settled[i].CreditsRemaining); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return settled, nil
 }
 
 func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) error {
@@ -326,47 +347,51 @@ func (db *DB) CompleteJob(ctx context.Context, teamID, jobID, status, errorMessa
 		return nil, gatehouse.FieldErrorf("status", "status must be completed, failed or cancelled.")
 	}
 	var out *gatehouse.Job
-	err := db.inTx(ctx, func(tx *Tx) error {
-		j, err := findJob(ctx, tx, teamID, jobID, tx.forUpdate())
-		if err != nil {
-			return err
-		}
-		if gatehouse.JobFinal(j.Status) {
-			out = j
-			return nil
-		}
-		now := db.Now()
-		mergeMetadata(j.Metadata, m)
-		var amount, held gatehouse.Credits
-		kind, reason := gatehouse.LedgerRelease, "job "+status
-		switch {
-		case j.BudgetMode == gatehouse.BudgetJobBased && status == gatehouse.JobCompleted:
-			amount, held, kind, reason = -j.Reserved, -j.Reserved, gatehouse.LedgerDeduction, "job completed"
-		case j.BudgetMode == gatehouse.BudgetJobBased:
-			held = -j.Reserved
-		case status == gatehouse.JobCompleted:
-			amount, held, kind, reason = -j.Accrued, -j.Accrued, gatehouse.LedgerDeduction, "job completed"
-		default:
-			held = -j.Accrued
-		}
-		if amount != 0 || held != 0 {
-			if _, err := tx.moveCredits(ctx, teamID, jobID, kind, amount, held, reason, 0); err != nil {
-				return err
-			}
-		}
-		reserved := j.Reserved
-		if j.BudgetMode == gatehouse.BudgetJobBased {
-			reserved = 0
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET status = $1, error_message = $2, metadata = $3, charged = charged + $4,
-			reserved = $5, updated_at = $6, completed_at = $6 WHERE id = $7`,
-			status, errorMessage, jsonText(j.Metadata, "{}"), -amount, reserved, now, jobID); err != nil {
-			return err
-		}
-		out, err = findJob(ctx, tx, teamID, jobID, "")
+	err := db.inTx(ctx, func(tx *Tx) (err error) {
+		out, err = tx.completeJob(ctx, teamID, jobID, status, errorMessage, m)
 		return err
 	})
 	return out, err
+}
+
+// completeJob is CompleteJob inside a transaction.
+func (tx *Tx) completeJob(ctx context.Context, teamID, jobID, status, errorMessage string, m gatehouse.Metadata) (*gatehouse.Job, error) {
+	j, err := findJob(ctx, tx, teamID, jobID, tx.forUpdate())
+	if err != nil {
+		return nil, err
+	}
+	if gatehouse.JobFinal(j.Status) {
+		return j, nil
+	}
+	mergeMetadata(j.Metadata, m)
+	var amount, held gatehouse.Credits
+	kind, reason := gatehouse.LedgerRelease, "job "+status
+	switch {
+	case j.BudgetMode == gatehouse.BudgetJobBased && status == gatehouse.JobCompleted:
+		amount, held, kind, reason = -j.Reserved, -j.Reserved, gatehouse.LedgerDeduction, "job completed"
+	case j.BudgetMode == gatehouse.BudgetJobBased:
+		held = -j.Reserved
+	case status == gatehouse.JobCompleted:
+		amount, held, kind, reason = -j.Accrued, -j.Accrued, gatehouse.LedgerDeduction, "job completed"
+	default:
+		held = -j.Accrued
+	}
+	if amount != 0 || held != 0 {
+		if _, err := tx.moveCredits(ctx, teamID, jobID, kind, amount, held, reason, 0); err != nil {
+			return nil, err
+		}
+	}
+	reserved := j.Reserved
+	if j.BudgetMode == gatehouse.BudgetJobBased {
+		reserved = 0
+	}
+	now := tx.db.Now()
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET status = $1, error_message = $2, metadata = $3, charged = charged + $4,
+		reserved = $5, updated_at = $6, completed_at = $6 WHERE id = $7`,
+		status, errorMessage, jsonText(j.Metadata, "{}"), -amount, reserved, now, jobID); err != nil {
+		return nil, err
+	}
+	return findJob(ctx, tx, teamID, jobID, "")
 }
 
 // ExpireJobs fails every job still open after maxAge, releasing its

@@ -163,12 +163,12 @@ func TestConformanceConsumptionSettlement(t *testing.T) {
 		}
 		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 3*gatehouse.OneCredit)
 		// 1500 tokens = 1.5 credits; the 3 reserved are released to 1.5 accrued.
-		if err := db.RecordCalls(ctx, []gatehouse.CallOutcome{{Call: call(j, "c1", 1500), Reserved: 3 * gatehouse.OneCredit, Charge: 1_500_000}}); err != nil {
+		if _, err := db.RecordCalls(ctx, []gatehouse.CallOutcome{{Call: call(j, "c1", 1500), Reserved: 3 * gatehouse.OneCredit, Charge: 1_500_000}}); err != nil {
 			t.Fatal(err)
 		}
 		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 1_500_000)
 		// Recording the same call again (a replay) changes nothing.
-		if err := db.RecordCalls(ctx, []gatehouse.CallOutcome{{Call: call(j, "c1", 1500), Reserved: 3 * gatehouse.OneCredit, Charge: 1_500_000}}); err != nil {
+		if _, err := db.RecordCalls(ctx, []gatehouse.CallOutcome{{Call: call(j, "c1", 1500), Reserved: 3 * gatehouse.OneCredit, Charge: 1_500_000}}); err != nil {
 			t.Fatal(err)
 		}
 		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 1_500_000)
@@ -189,7 +189,7 @@ func TestConformanceConsumptionSettlement(t *testing.T) {
 		if err := db.ReserveForCall(ctx, "t", j2.ID, mode(t, db, "t"), gatehouse.OneCredit); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.RecordCalls(ctx, []gatehouse.CallOutcome{{Call: call(j2, "c2", 20_000), Reserved: gatehouse.OneCredit, Charge: 20 * gatehouse.OneCredit}}); err != nil {
+		if _, err := db.RecordCalls(ctx, []gatehouse.CallOutcome{{Call: call(j2, "c2", 20_000), Reserved: gatehouse.OneCredit, Charge: 20 * gatehouse.OneCredit}}); err != nil {
 			t.Fatal(err)
 		}
 		done, _ = db.CompleteJob(ctx, "t", j2.ID, gatehouse.JobCompleted, "", nil)
@@ -243,7 +243,7 @@ func TestConformanceLateCallsAndExpiry(t *testing.T) {
 		}
 		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 2*gatehouse.OneCredit)
 		// …and the call's cost is still collected when it ends.
-		if err := db.RecordCalls(ctx, []gatehouse.CallOutcome{{Call: call(j, "late", 1000), Reserved: 2 * gatehouse.OneCredit, Charge: gatehouse.OneCredit}}); err != nil {
+		if _, err := db.RecordCalls(ctx, []gatehouse.CallOutcome{{Call: call(j, "late", 1000), Reserved: 2 * gatehouse.OneCredit, Charge: gatehouse.OneCredit}}); err != nil {
 			t.Fatal(err)
 		}
 		checkBooks(t, db, "t", 9*gatehouse.OneCredit, 0)
@@ -363,7 +363,7 @@ func TestConformanceRecorderGroupCommit(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				o := gatehouse.CallOutcome{Call: call(j, fmt.Sprintf("c%03d", i), 1000), Reserved: gatehouse.OneCredit, Charge: gatehouse.OneCredit}
-				if err := r.Record(ctx, o); err != nil {
+				if _, err := r.Record(ctx, o); err != nil {
 					t.Error(err)
 					return
 				}
@@ -383,5 +383,74 @@ func TestConformanceRecorderGroupCommit(t *testing.T) {
 			t.Fatalf("%d calls recorded (%v), want %d", len(calls), err, n)
 		}
 		checkBooks(t, db, "t", 1000*gatehouse.OneCredit, n*gatehouse.OneCredit)
+	})
+}
+
+// A single-call job is ended by its call's record, in the same
+// transaction: completed and charged when the call succeeded, failed and
+// free when it did not. A replayed record changes nothing more.
+func TestConformanceRecordCompletesSingleCallJob(t *testing.T) {
+	cases := []struct {
+		name        string
+		mode        string
+		status      string
+		wantStatus  string
+		wantCharged gatehouse.Credits
+	}{
+		{"job_based success", gatehouse.BudgetJobBased, "success", gatehouse.JobCompleted, gatehouse.OneCredit},
+		{"job_based error", gatehouse.BudgetJobBased, "error", gatehouse.JobFailed, 0},
+		{"tokens success", gatehouse.BudgetConsumptionTokens, "success", gatehouse.JobCompleted, 1_500_000},
+		{"tokens error", gatehouse.BudgetConsumptionTokens, "error", gatehouse.JobFailed, 0},
+	}
+	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
+		for i, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				id := fmt.Sprintf("t%d", i)
+				team(t, db, id, tc.mode, 10*gatehouse.OneCredit)
+				j, err := db.CreateJob(ctx, &gatehouse.Job{TeamID: id}, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var reserve gatehouse.Credits
+				if tc.mode != gatehouse.BudgetJobBased {
+					reserve = 2 * gatehouse.OneCredit
+				}
+				if err := db.ReserveForCall(ctx, id, j.ID, tc.mode, reserve); err != nil {
+					t.Fatal(err)
+				}
+				c := call(j, "c-"+id, 1500)
+				c.Status = tc.status
+				if tc.status != "success" {
+					c.Error = "upstream refused"
+				}
+				var charge gatehouse.Credits
+				if tc.mode != gatehouse.BudgetJobBased && tc.status == "success" {
+					charge = 1_500_000
+				}
+				o := gatehouse.CallOutcome{Call: c, Reserved: reserve, Charge: charge, CompleteJob: true}
+				for replay := range 2 {
+					settled, err := db.RecordCalls(ctx, []gatehouse.CallOutcome{o})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(settled) != 1 || settled[0].Job == nil {
+						t.Fatalf("replay %d: settlement %+v, want the ended job", replay, settled)
+					}
+					got := settled[0].Job
+					if got.Status != tc.wantStatus || got.Charged != tc.wantCharged || got.CallCount != 1 {
+						t.Fatalf("replay %d: job %s charged %s after %d calls, want %s charged %s after 1",
+							replay, got.Status, got.Charged, got.CallCount, tc.wantStatus, tc.wantCharged)
+					}
+					if tc.status != "success" && got.ErrorMessage != c.Error {
+						t.Errorf("failed job's error_message %q, want the call's %q", got.ErrorMessage, c.Error)
+					}
+					if want := 10*gatehouse.OneCredit - tc.wantCharged; settled[0].CreditsRemaining != want {
+						t.Errorf("replay %d: credits remaining %s, want %s", replay, settled[0].CreditsRemaining, want)
+					}
+				}
+				checkBooks(t, db, id, 10*gatehouse.OneCredit-tc.wantCharged, 0)
+			})
+		}
 	})
 }

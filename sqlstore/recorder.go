@@ -40,7 +40,12 @@ func (r *Recorder) Stats() RecorderStats {
 
 type pendingCall struct {
 	outcome gatehouse.CallOutcome
-	done    chan error
+	done    chan recorded
+}
+
+type recorded struct {
+	settlement gatehouse.Settlement
+	err        error
 }
 
 // NewRecorder starts a recorder; Close drains and stops it.
@@ -57,15 +62,25 @@ func NewRecorder(db *DB, logger *slog.Logger) *Recorder {
 // Record durably records one finished call and settles its credits. It
 // returns once the record is committed (or failed); a cancelled ctx does
 // not withdraw a record already handed over.
-func (r *Recorder) Record(ctx context.Context, o gatehouse.CallOutcome) error {
-	p := pendingCall{outcome: o, done: make(chan error, 1)}
+func (r *Recorder) Record(ctx context.Context, o gatehouse.CallOutcome) (gatehouse.Settlement, error) {
+	p := pendingCall{outcome: o, done: make(chan recorded, 1)}
 	select {
 	case r.in <- p:
 	case <-r.stop:
 		// Shutting down: write it directly rather than lose it.
-		return r.db.RecordCalls(context.WithoutCancel(ctx), []gatehouse.CallOutcome{o})
+		return r.recordOne(context.WithoutCancel(ctx), o)
 	}
-	return <-p.done
+	res := <-p.done
+	return res.settlement, res.err
+}
+
+// recordOne records a call in a transaction of its own.
+func (r *Recorder) recordOne(ctx context.Context, o gatehouse.CallOutcome) (gatehouse.Settlement, error) {
+	s, err := r.db.RecordCalls(ctx, []gatehouse.CallOutcome{o})
+	if err != nil {
+		return gatehouse.Settlement{}, err
+	}
+	return s[0], nil
 }
 
 // Close writes what is queued and stops.
@@ -121,12 +136,12 @@ func (r *Recorder) commit(batch []pendingCall) {
 	for i, p := range batch {
 		outcomes[i] = p.outcome
 	}
-	err := r.db.RecordCalls(ctx, outcomes)
+	settled, err := r.db.RecordCalls(ctx, outcomes)
 	r.batches.Add(1)
 	r.calls.Add(int64(len(batch)))
 	if err == nil {
-		for _, p := range batch {
-			p.done <- nil
+		for i, p := range batch {
+			p.done <- recorded{settlement: settled[i]}
 		}
 		return
 	}
@@ -134,6 +149,7 @@ func (r *Recorder) commit(batch []pendingCall) {
 		r.logger.Warn("batched call recording failed; recording one by one", "calls", len(batch), "err", err)
 	}
 	for _, p := range batch {
-		p.done <- r.db.RecordCalls(ctx, []gatehouse.CallOutcome{p.outcome})
+		s, err := r.recordOne(ctx, p.outcome)
+		p.done <- recorded{settlement: s, err: err}
 	}
 }
