@@ -40,6 +40,7 @@ type DB struct {
 	sql        *sql.DB
 	write      *sql.DB
 	stmts      *stmtCache // SQLite only
+	closers    []func() error
 	dialect    Dialect
 	migrations fs.FS
 	knownOnce  sync.Once
@@ -76,13 +77,21 @@ func New(read, write *sql.DB, dialect Dialect, migrations fs.FS) *DB {
 // code and tests.
 func (db *DB) SQL() *sql.DB { return db.write }
 
+// OnClose registers f to run when the DB closes, before its pools do: the
+// engine package's background work (SQLite's checkpointer) stops there.
+func (db *DB) OnClose(f func() error) { db.closers = append(db.closers, f) }
+
 // Dialect reports which engine this is.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	var err error
+	for _, f := range db.closers {
+		err = errors.Join(err, f())
+	}
 	db.stmts.close()
-	err := db.write.Close()
+	err = errors.Join(err, db.write.Close())
 	if db.sql != db.write {
 		err = errors.Join(err, db.sql.Close())
 	}
