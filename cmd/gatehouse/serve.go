@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -68,13 +69,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("load control plane: %w", err)
 	}
-	go st.Run(ctx)
+	// Background work (state polling, key-use flushes, the job sweeper,
+	// auto-refills) outlives the server's drain and is stopped and waited
+	// for before the database closes: pending writes are flushed after
+	// the last request, and no write is cut off mid-transaction.
+	var background sync.WaitGroup
+	backgroundCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() { stopBackground(); background.Wait() }()
+	background.Go(func() { st.Run(backgroundCtx) })
 	keyUse := sqlstore.NewKeyUse(db, logger)
-	keyUseDone := make(chan struct{})
-	keyUseCtx, stopKeyUse := context.WithCancel(context.WithoutCancel(ctx))
-	go func() { keyUse.Run(keyUseCtx); close(keyUseDone) }()
-	// Pending writes are flushed after the last request has finished.
-	defer func() { stopKeyUse(); <-keyUseDone }()
+	background.Go(func() { keyUse.Run(backgroundCtx) })
 
 	registry := gateway.DefaultRegistry()
 	endpoints := gateway.NewEndpoints(getenv, gateway.DefaultTimeouts)
@@ -88,8 +92,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer closeLimiter()
 	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models, StoreBodies: cfg.StoreBodies,
 		Limits: &gateway.RateLimits{Limiter: limiter, Logger: logger}}
-	go sweepJobs(keyUseCtx, db, cfg, logger)
-	go db.RunRefillsEvery(keyUseCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
+	background.Go(func() { sweepJobs(backgroundCtx, db, cfg, logger) })
+	background.Go(func() {
+		db.RunRefillsEvery(backgroundCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
+	})
 
 	handler := ghttp.NewServer(ghttp.Deps{
 		Logger:            logger,
