@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 )
 
@@ -31,7 +30,7 @@ type writeBatcher struct {
 	stop chan struct{}
 	done chan struct{}
 
-	commits, txs atomic.Int64 // database transactions committed, and the transactions in them
+	commits atomic.Int64 // database transactions committed
 }
 
 type batchItem struct {
@@ -86,10 +85,6 @@ func (b *writeBatcher) run() {
 				}
 			}
 		}
-		// Let the goroutines that are ready to run (other requests on
-		// their way here) queue first: with few CPUs the one that woke
-		// this loop would otherwise always commit alone.
-		runtime.Gosched()
 		batch := []*batchItem{first}
 	collect:
 		for len(batch) < batchLimit {
@@ -145,7 +140,6 @@ func (b *writeBatcher) commit(batch []*batchItem) {
 		return
 	}
 	b.commits.Add(1)
-	b.txs.Add(int64(ran))
 	var unprepared []string
 	for _, it := range batch {
 		if it.tx != nil {
@@ -192,14 +186,4 @@ func failAll(batch []*batchItem, err error) {
 			it.err = err
 		}
 	}
-}
-
-// WriteStats reports the SQLite write batcher's work since the database
-// opened: transactions committed and the commits they took (their ratio
-// is the average batch). Both are zero on PostgreSQL.
-func (db *DB) WriteStats() (transactions, commits int64) {
-	if db.batch == nil {
-		return 0, 0
-	}
-	return db.batch.txs.Load(), db.batch.commits.Load()
 }

@@ -40,11 +40,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
-	defer func() {
-		if txs, commits := db.WriteStats(); commits > 0 {
-			logger.Info("write batching", "transactions", txs, "commits", commits)
-		}
-	}()
 	if err := prepareSchema(ctx, cfg, db, logger); err != nil {
 		return err
 	}
