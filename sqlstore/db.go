@@ -39,8 +39,7 @@ type DB struct {
 	// moment could starve one past its timeout.
 	sql        *sql.DB
 	write      *sql.DB
-	stmts      *stmtCache    // SQLite only
-	batch      *writeBatcher // SQLite only
+	stmts      *stmtCache // SQLite only
 	closers    []func() error
 	dialect    Dialect
 	migrations fs.FS
@@ -70,7 +69,6 @@ func New(read, write *sql.DB, dialect Dialect, migrations fs.FS) *DB {
 	}
 	if dialect == SQLite {
 		db.stmts = newStmtCache(write)
-		db.batch = newWriteBatcher(db)
 	}
 	return db
 }
@@ -91,9 +89,6 @@ func (db *DB) Close() error {
 	var err error
 	for _, f := range db.closers {
 		err = errors.Join(err, f())
-	}
-	if db.batch != nil {
-		db.batch.close()
 	}
 	db.stmts.close()
 	err = errors.Join(err, db.write.Close())

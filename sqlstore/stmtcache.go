@@ -94,7 +94,6 @@ func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // ExecContext runs a statement in the transaction, prepared when cached.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	ctx = tx.stmtContext(ctx)
 	if s := tx.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -103,7 +102,6 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a query in the transaction, prepared when cached.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	ctx = tx.stmtContext(ctx)
 	if s := tx.stmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -113,18 +111,8 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 // QueryRowContext runs a one-row query in the transaction, prepared when
 // cached.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	ctx = tx.stmtContext(ctx)
 	if s := tx.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
 	return tx.Tx.QueryRowContext(ctx, query, args...)
-}
-
-// stmtContext is the context a statement runs under: the caller's, except
-// in a shared transaction (see Tx.shared).
-func (tx *Tx) stmtContext(ctx context.Context) context.Context {
-	if tx.shared {
-		return context.WithoutCancel(ctx)
-	}
-	return ctx
 }

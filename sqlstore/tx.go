@@ -24,10 +24,6 @@ type Tx struct {
 	// unprepared lists the queries run without a cached statement, to be
 	// prepared once the transaction has released the writer.
 	unprepared []string
-	// shared marks a transaction run in a batch with others (SQLite): its
-	// statements ignore the caller's cancellation, which would otherwise
-	// interrupt, and so roll back, the whole batch.
-	shared bool
 }
 
 // change runs fn as a control-plane change: in a transaction that also
@@ -45,13 +41,8 @@ func (db *DB) change(ctx context.Context, fn func(tx *Tx) error) error {
 	})
 }
 
-// inTx runs fn in a transaction, committed only if fn succeeds. On
-// SQLite the transaction may share its commit with concurrent ones
-// (writeBatcher); it is atomic and durable all the same when inTx returns.
+// inTx runs fn in a transaction, committed only if fn succeeds.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
-	if db.batch != nil {
-		return db.batch.do(ctx, fn)
-	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
