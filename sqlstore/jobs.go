@@ -386,12 +386,9 @@ func (tx *Tx) completeJob(ctx context.Context, teamID, jobID, status, errorMessa
 		reserved = 0
 	}
 	now := tx.db.Now()
-	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET status = $1, error_message = $2, metadata = $3, charged = charged + $4,
-		reserved = $5, updated_at = $6, completed_at = $6 WHERE id = $7`,
-		status, errorMessage, jsonText(j.Metadata, "{}"), -amount, reserved, now, jobID); err != nil {
-		return nil, err
-	}
-	return findJob(ctx, tx, teamID, jobID, "")
+	return scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = $1, error_message = $2, metadata = $3, charged = charged + $4,
+		reserved = $5, updated_at = $6, completed_at = $6 WHERE id = $7 RETURNING `+jobColumns,
+		status, errorMessage, jsonText(j.Metadata, "{}"), -amount, reserved, now, jobID))
 }
 
 // ExpireJobs fails every job still open after maxAge, releasing its
