@@ -73,19 +73,25 @@ func handleGroupList(store Store) http.Handler {
 	})
 }
 
+// writeGroup answers with a group as shown to admins, or with the error
+// that came instead of it.
+func writeGroup(w http.ResponseWriter, r *http.Request, store Store, g *gatehouse.AccessGroup, err error) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	j, err := showGroup(r, store, g)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	encode(w, http.StatusOK, j)
+}
+
 func handleGroupGet(store Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g, err := store.FindAccessGroup(r.Context(), r.PathValue("group"))
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		j, err := showGroup(r, store, g)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, j)
+		writeGroup(w, r, store, g, err)
 	})
 }
 
@@ -103,25 +109,16 @@ func handleGroupUpdate(store Store) http.Handler {
 			return
 		}
 		g, err := store.UpdateAccessGroup(r.Context(), r.PathValue("group"), req.Description, req.Active)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		j, err := showGroup(r, store, g)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, j)
+		writeGroup(w, r, store, g, err)
 	})
 }
 
-// handleGroupMembers adds or removes aliases.
 // groupMembersRequest is the body of handleGroupMembers.
 type groupMembersRequest struct {
 	ModelAliases []string `json:"model_aliases"`
 }
 
+// handleGroupMembers adds aliases to a group, or removes them.
 func handleGroupMembers(store Store, add bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode[groupMembersRequest](w, r)
@@ -134,16 +131,7 @@ func handleGroupMembers(store Store, add bool) http.Handler {
 			change = store.AddGroupAliases
 		}
 		g, err := change(r.Context(), r.PathValue("group"), req.ModelAliases)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		j, err := showGroup(r, store, g)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, j)
+		writeGroup(w, r, store, g, err)
 	})
 }
 
