@@ -50,56 +50,22 @@ func TestCheckRequest(t *testing.T) {
 }
 
 func TestCheckErrors(t *testing.T) {
-	tests := []struct {
-		name   string
-		status int
-		header map[string]string
-		body   string
-		want   provider.Error
-	}{
-		{
-			name:   "400 invalid key is an auth error",
-			status: 400,
-			body: `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT",
-				"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com","metadata":{"service":"generativelanguage.googleapis.com"}}]}}`,
-			want: provider.Error{Kind: provider.ErrAuth, Status: 400, Code: "INVALID_ARGUMENT",
-				Message: "API key not valid. Please pass a valid API key."},
-		},
-		{
-			name:   "401 unauthenticated",
-			status: 401,
-			body:   `{"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}`,
-			want: provider.Error{Kind: provider.ErrAuth, Status: 401, Code: "UNAUTHENTICATED",
-				Message: "Request had invalid authentication credentials."},
-		},
-		{
-			name:   "403 API not enabled",
-			status: 403,
-			body:   `{"error":{"code":403,"message":"Generative Language API has not been used in project 123 before or it is disabled.","status":"PERMISSION_DENIED"}}`,
-			want: provider.Error{Kind: provider.ErrAuth, Status: 403, Code: "PERMISSION_DENIED",
-				Message: "Generative Language API has not been used in project 123 before or it is disabled."},
-		},
-		{
-			name:   "429 with Retry-After",
-			status: 429,
-			header: map[string]string{"Retry-After": "17"},
-			body:   `{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}`,
-			want: provider.Error{Kind: provider.ErrRateLimited, Status: 429, Code: "RESOURCE_EXHAUSTED",
-				Message: "Resource has been exhausted (e.g. check quota).", RetryAfter: 17 * time.Second},
-		},
-		{
+	// Check maps Gemini's error answers like every other call, and a 2xx
+	// that is not a models list is a bad response.
+	tests := append(append([]upstreamErrorCase{}, upstreamErrorCases...),
+		upstreamErrorCase{
 			name:   "2xx web page",
 			status: 200,
 			body:   "<html><body>Sign in</body></html>",
 			want:   provider.Error{Kind: provider.ErrBadResponse, Message: "models list response is not JSON"},
 		},
-		{
+		upstreamErrorCase{
 			name:   "2xx JSON array",
 			status: 200,
 			body:   `[]`,
 			want:   provider.Error{Kind: provider.ErrBadResponse, Message: "models list response is not a JSON object"},
 		},
-	}
+	)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			up := newFakeUpstream(t, func(w http.ResponseWriter, r *http.Request) {

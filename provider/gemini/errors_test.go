@@ -13,110 +13,117 @@ import (
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
 
+// upstreamErrorCase is an error answer from Gemini and the error it maps to.
+type upstreamErrorCase struct {
+	name      string
+	status    int
+	header    map[string]string
+	body      string
+	want      provider.Error
+	retryable bool
+}
+
+// upstreamErrorCases are Gemini's error answers and how each is mapped.
+// Every entry point that reads an upstream answer maps them alike.
+var upstreamErrorCases = []upstreamErrorCase{
+	{
+		name:   "400 invalid argument",
+		status: 400,
+		body:   `{"error":{"code":400,"message":"* GenerateContentRequest.contents: contents is not specified\n","status":"INVALID_ARGUMENT"}}`,
+		want: provider.Error{Kind: provider.ErrBadRequest, Status: 400, Code: "INVALID_ARGUMENT",
+			Message: "* GenerateContentRequest.contents: contents is not specified\n"},
+	},
+	{
+		name:   "400 invalid key is an auth error",
+		status: 400,
+		body: `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT",
+			"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com","metadata":{"service":"generativelanguage.googleapis.com"}}]}}`,
+		want: provider.Error{Kind: provider.ErrAuth, Status: 400, Code: "INVALID_ARGUMENT",
+			Message: "API key not valid. Please pass a valid API key."},
+	},
+	{
+		name:   "401 unauthenticated",
+		status: 401,
+		body:   `{"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}`,
+		want: provider.Error{Kind: provider.ErrAuth, Status: 401, Code: "UNAUTHENTICATED",
+			Message: "Request had invalid authentication credentials."},
+	},
+	{
+		name:   "403 permission denied",
+		status: 403,
+		body:   `{"error":{"code":403,"message":"Method doesn't allow unregistered callers.","status":"PERMISSION_DENIED"}}`,
+		want: provider.Error{Kind: provider.ErrAuth, Status: 403, Code: "PERMISSION_DENIED",
+			Message: "Method doesn't allow unregistered callers."},
+	},
+	{
+		name:   "404 model not found",
+		status: 404,
+		body:   `{"error":{"code":404,"message":"models/gemini-9 is not found for API version v1beta","status":"NOT_FOUND"}}`,
+		want: provider.Error{Kind: provider.ErrBadRequest, Status: 404, Code: "NOT_FOUND",
+			Message: "models/gemini-9 is not found for API version v1beta"},
+	},
+	{
+		name:   "429 with Retry-After header",
+		status: 429,
+		header: map[string]string{"Retry-After": "17"},
+		body:   `{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}`,
+		want: provider.Error{Kind: provider.ErrRateLimited, Status: 429, Code: "RESOURCE_EXHAUSTED",
+			Message: "Resource has been exhausted (e.g. check quota).", RetryAfter: 17 * time.Second},
+		retryable: true,
+	},
+	{
+		name:   "429 with RetryInfo detail",
+		status: 429,
+		body: `{"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED","details":[
+			{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
+			{"@type":"type.googleapis.com/google.rpc.Help","links":[{"description":"Learn more","url":"https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+			{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"38s"}]}}`,
+		want: provider.Error{Kind: provider.ErrRateLimited, Status: 429, Code: "RESOURCE_EXHAUSTED",
+			Message: "You exceeded your current quota.", RetryAfter: 38 * time.Second},
+		retryable: true,
+	},
+	{
+		name:   "header wins over RetryInfo",
+		status: 429,
+		header: map[string]string{"Retry-After": "2"},
+		body:   `{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"38s"}]}}`,
+		want: provider.Error{Kind: provider.ErrRateLimited, Status: 429, Code: "RESOURCE_EXHAUSTED",
+			Message: "slow down", RetryAfter: 2 * time.Second},
+		retryable: true,
+	},
+	{
+		name:   "500 internal",
+		status: 500,
+		body:   `{"error":{"code":500,"message":"An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting","status":"INTERNAL"}}`,
+		want: provider.Error{Kind: provider.ErrServer, Status: 500, Code: "INTERNAL",
+			Message: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"},
+		retryable: true,
+	},
+	{
+		name:   "503 wrapped in an array",
+		status: 503,
+		body:   `[{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}]`,
+		want: provider.Error{Kind: provider.ErrServer, Status: 503, Code: "UNAVAILABLE",
+			Message: "The model is overloaded. Please try again later."},
+		retryable: true,
+	},
+	{
+		name:      "502 html from a front end",
+		status:    502,
+		body:      "<html><body>502 Bad Gateway</body></html>",
+		want:      provider.Error{Kind: provider.ErrServer, Status: 502, Message: "<html><body>502 Bad Gateway</body></html>"},
+		retryable: true,
+	},
+	{
+		name:      "empty body",
+		status:    500,
+		want:      provider.Error{Kind: provider.ErrServer, Status: 500, Message: "Internal Server Error"},
+		retryable: true,
+	},
+}
+
 func TestUpstreamErrors(t *testing.T) {
-	tests := []struct {
-		name      string
-		status    int
-		header    map[string]string
-		body      string
-		want      provider.Error
-		retryable bool
-	}{
-		{
-			name:   "400 invalid argument",
-			status: 400,
-			body:   `{"error":{"code":400,"message":"* GenerateContentRequest.contents: contents is not specified\n","status":"INVALID_ARGUMENT"}}`,
-			want: provider.Error{Kind: provider.ErrBadRequest, Status: 400, Code: "INVALID_ARGUMENT",
-				Message: "* GenerateContentRequest.contents: contents is not specified\n"},
-		},
-		{
-			name:   "400 invalid key is an auth error",
-			status: 400,
-			body: `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT",
-				"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com","metadata":{"service":"generativelanguage.googleapis.com"}}]}}`,
-			want: provider.Error{Kind: provider.ErrAuth, Status: 400, Code: "INVALID_ARGUMENT",
-				Message: "API key not valid. Please pass a valid API key."},
-		},
-		{
-			name:   "401 unauthenticated",
-			status: 401,
-			body:   `{"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}`,
-			want: provider.Error{Kind: provider.ErrAuth, Status: 401, Code: "UNAUTHENTICATED",
-				Message: "Request had invalid authentication credentials."},
-		},
-		{
-			name:   "403 permission denied",
-			status: 403,
-			body:   `{"error":{"code":403,"message":"Method doesn't allow unregistered callers.","status":"PERMISSION_DENIED"}}`,
-			want: provider.Error{Kind: provider.ErrAuth, Status: 403, Code: "PERMISSION_DENIED",
-				Message: "Method doesn't allow unregistered callers."},
-		},
-		{
-			name:   "404 model not found",
-			status: 404,
-			body:   `{"error":{"code":404,"message":"models/gemini-9 is not found for API version v1beta","status":"NOT_FOUND"}}`,
-			want: provider.Error{Kind: provider.ErrBadRequest, Status: 404, Code: "NOT_FOUND",
-				Message: "models/gemini-9 is not found for API version v1beta"},
-		},
-		{
-			name:   "429 with Retry-After header",
-			status: 429,
-			header: map[string]string{"Retry-After": "17"},
-			body:   `{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}`,
-			want: provider.Error{Kind: provider.ErrRateLimited, Status: 429, Code: "RESOURCE_EXHAUSTED",
-				Message: "Resource has been exhausted (e.g. check quota).", RetryAfter: 17 * time.Second},
-			retryable: true,
-		},
-		{
-			name:   "429 with RetryInfo detail",
-			status: 429,
-			body: `{"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED","details":[
-				{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
-				{"@type":"type.googleapis.com/google.rpc.Help","links":[{"description":"Learn more","url":"https://ai.google.dev/gemini-api/docs/rate-limits"}]},
-				{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"38s"}]}}`,
-			want: provider.Error{Kind: provider.ErrRateLimited, Status: 429, Code: "RESOURCE_EXHAUSTED",
-				Message: "You exceeded your current quota.", RetryAfter: 38 * time.Second},
-			retryable: true,
-		},
-		{
-			name:   "header wins over RetryInfo",
-			status: 429,
-			header: map[string]string{"Retry-After": "2"},
-			body:   `{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"38s"}]}}`,
-			want: provider.Error{Kind: provider.ErrRateLimited, Status: 429, Code: "RESOURCE_EXHAUSTED",
-				Message: "slow down", RetryAfter: 2 * time.Second},
-			retryable: true,
-		},
-		{
-			name:   "500 internal",
-			status: 500,
-			body:   `{"error":{"code":500,"message":"An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting","status":"INTERNAL"}}`,
-			want: provider.Error{Kind: provider.ErrServer, Status: 500, Code: "INTERNAL",
-				Message: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"},
-			retryable: true,
-		},
-		{
-			name:   "503 wrapped in an array",
-			status: 503,
-			body:   `[{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}]`,
-			want: provider.Error{Kind: provider.ErrServer, Status: 503, Code: "UNAVAILABLE",
-				Message: "The model is overloaded. Please try again later."},
-			retryable: true,
-		},
-		{
-			name:      "502 html from a front end",
-			status:    502,
-			body:      "<html><body>502 Bad Gateway</body></html>",
-			want:      provider.Error{Kind: provider.ErrServer, Status: 502, Message: "<html><body>502 Bad Gateway</body></html>"},
-			retryable: true,
-		},
-		{
-			name:      "empty body",
-			status:    500,
-			want:      provider.Error{Kind: provider.ErrServer, Status: 500, Message: "Internal Server Error"},
-			retryable: true,
-		},
-	}
+	tests := upstreamErrorCases
 	for _, tt := range tests {
 		for _, streaming := range []bool{false, true} {
 			name := tt.name
