@@ -172,33 +172,46 @@ func TestSigV4PreferredOverAPIKey(t *testing.T) {
 	}
 }
 
+// localErrorCase is an endpoint Bedrock cannot be called with, and the
+// error every entry point (chat, stream, check) gives before any request.
+type localErrorCase struct {
+	name    string
+	edit    func(*provider.Endpoint)
+	kind    provider.ErrorKind
+	wantMsg string
+}
+
+var localErrorCases = []localErrorCase{
+	{"no credentials", func(ep *provider.Endpoint) {
+		delete(ep.Extra, "aws_access_key_id")
+		delete(ep.Extra, "aws_secret_access_key")
+	}, provider.ErrAuth, "bedrock: no credentials: set aws_access_key_id and aws_secret_access_key, or a Bedrock API key"},
+	{"secret without key id", func(ep *provider.Endpoint) {
+		delete(ep.Extra, "aws_access_key_id")
+	}, provider.ErrAuth, "bedrock: aws_access_key_id and aws_secret_access_key must both be set"},
+	{"key id without secret", func(ep *provider.Endpoint) {
+		delete(ep.Extra, "aws_secret_access_key")
+	}, provider.ErrAuth, "bedrock: aws_access_key_id and aws_secret_access_key must both be set"},
+	{"no region", func(ep *provider.Endpoint) {
+		delete(ep.Extra, "region")
+	}, provider.ErrBadRequest, `bedrock: endpoint has no region: set Extra["region"] (e.g. "us-east-1")`},
+	{"no region, default base URL, API key", func(ep *provider.Endpoint) {
+		ep.Extra = nil
+		ep.APIKey = testBearerKey
+		ep.BaseURL = ""
+	}, provider.ErrBadRequest, `bedrock: endpoint has no region: set Extra["region"] (e.g. "us-east-1")`},
+	{"region that is not a region", func(ep *provider.Endpoint) {
+		ep.Extra["region"] = "evil.com/x"
+	}, provider.ErrBadRequest, `bedrock: invalid region "evil.com/x"`},
+	{"region that is not a region, default base URL", func(ep *provider.Endpoint) {
+		ep.BaseURL = ""
+		ep.Extra["region"] = "evil.com/x"
+	}, provider.ErrBadRequest, `bedrock: invalid region "evil.com/x"`},
+}
+
 // TestCredentialAndRegionErrors fails locally, before any request.
 func TestCredentialAndRegionErrors(t *testing.T) {
-	cases := []struct {
-		name    string
-		edit    func(*provider.Endpoint)
-		kind    provider.ErrorKind
-		wantMsg string
-	}{
-		{"no credentials", func(ep *provider.Endpoint) {
-			delete(ep.Extra, "aws_access_key_id")
-			delete(ep.Extra, "aws_secret_access_key")
-		}, provider.ErrAuth, "bedrock: no credentials: set aws_access_key_id and aws_secret_access_key, or a Bedrock API key"},
-		{"secret without key id", func(ep *provider.Endpoint) {
-			delete(ep.Extra, "aws_access_key_id")
-		}, provider.ErrAuth, "bedrock: aws_access_key_id and aws_secret_access_key must both be set"},
-		{"no region", func(ep *provider.Endpoint) {
-			delete(ep.Extra, "region")
-		}, provider.ErrBadRequest, `bedrock: endpoint has no region: set Extra["region"] (e.g. "us-east-1")`},
-		{"no region, default base URL, API key", func(ep *provider.Endpoint) {
-			ep.Extra = nil
-			ep.APIKey = testBearerKey
-			ep.BaseURL = ""
-		}, provider.ErrBadRequest, `bedrock: endpoint has no region: set Extra["region"] (e.g. "us-east-1")`},
-		{"region that is not a region", func(ep *provider.Endpoint) {
-			ep.Extra["region"] = "evil.com/x"
-		}, provider.ErrBadRequest, `bedrock: invalid region "evil.com/x"`},
-	}
+	cases := localErrorCases
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t, answerBoth(t))

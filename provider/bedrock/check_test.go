@@ -166,27 +166,7 @@ func TestCheckErrors(t *testing.T) {
 
 // TestCheckLocalErrors fails before any request, as chat does.
 func TestCheckLocalErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		edit    func(*provider.Endpoint)
-		kind    provider.ErrorKind
-		wantMsg string
-	}{
-		{"no credentials", func(ep *provider.Endpoint) {
-			delete(ep.Extra, "aws_access_key_id")
-			delete(ep.Extra, "aws_secret_access_key")
-		}, provider.ErrAuth, "bedrock: no credentials: set aws_access_key_id and aws_secret_access_key, or a Bedrock API key"},
-		{"half SigV4 credentials", func(ep *provider.Endpoint) {
-			delete(ep.Extra, "aws_secret_access_key")
-		}, provider.ErrAuth, "bedrock: aws_access_key_id and aws_secret_access_key must both be set"},
-		{"SigV4 without a region", func(ep *provider.Endpoint) {
-			delete(ep.Extra, "region")
-		}, provider.ErrBadRequest, `bedrock: endpoint has no region: set Extra["region"] (e.g. "us-east-1")`},
-		{"region that is not a region", func(ep *provider.Endpoint) {
-			ep.BaseURL = ""
-			ep.Extra["region"] = "evil.com/x"
-		}, provider.ErrBadRequest, `bedrock: invalid region "evil.com/x"`},
-	}
+	tests := localErrorCases
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, jsonAnswer(t, http.StatusOK, foundationModels, nil))
