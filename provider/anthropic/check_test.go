@@ -33,7 +33,7 @@ func TestCheckRequest(t *testing.T) {
 			if err := testAdapter().Check(t.Context(), ep); err != nil {
 				t.Fatalf("Check = %v, want nil", err)
 			}
-			reqs := up.requests()
+			reqs := up.Requests()
 			if len(reqs) != 1 {
 				t.Fatalf("upstream got %d requests, want 1", len(reqs))
 			}

@@ -1,13 +1,11 @@
 package anthropic
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-llm/gatehouse/internal/fakeupstream"
 	"github.com/gatehouse-llm/gatehouse/internal/golden"
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
@@ -19,52 +17,20 @@ var fixedTime = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func testAdapter() *Adapter { return &Adapter{now: func() time.Time { return fixedTime }} }
 
-// captured is what the fake upstream saw of one request.
-type captured struct {
-	Method, Path, RawQuery string
-	Header                 http.Header
-	Body                   []byte
-}
+// captured is one request as the fake upstream saw it.
+type captured = fakeupstream.Request
 
-// upstream is a fake Anthropic API: it records every request and answers
-// with respond.
-type upstream struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []captured
-}
+// upstream is a fake Anthropic API recording every request (see
+// internal/fakeupstream).
+type upstream struct{ *fakeupstream.Server }
 
 func newUpstream(t *testing.T, respond http.HandlerFunc) *upstream {
 	t.Helper()
-	u := &upstream{}
-	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		u.mu.Lock()
-		u.reqs = append(u.reqs, captured{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
-		u.mu.Unlock()
-		respond(w, r)
-	}))
-	t.Cleanup(u.Close)
-	return u
+	return &upstream{fakeupstream.New(t, respond)}
 }
 
 func (u *upstream) endpoint() provider.Endpoint {
 	return provider.Endpoint{Provider: "anthropic", BaseURL: u.URL, APIKey: testKey, Client: u.Client()}
-}
-
-func (u *upstream) requests() []captured {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return append([]captured(nil), u.reqs...)
-}
-
-func (u *upstream) last(t *testing.T) captured {
-	t.Helper()
-	reqs := u.requests()
-	if len(reqs) == 0 {
-		t.Fatal("upstream received no request")
-	}
-	return reqs[len(reqs)-1]
 }
 
 // jsonBody answers with status and a JSON body.

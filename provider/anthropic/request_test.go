@@ -40,7 +40,7 @@ func TestRequestMapping(t *testing.T) {
 			if _, err := testAdapter().Chat(context.Background(), up.endpoint(), &req); err != nil {
 				t.Fatalf("Chat: %v", err)
 			}
-			got := up.last(t)
+			got := up.Last(t)
 			checkWireBasics(t, got, "application/json")
 			checkGolden(t, filepath.Join("testdata/requests", name+".request.json"), got.Body)
 		})
@@ -78,7 +78,7 @@ func TestStreamRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	got := up.last(t)
+	got := up.Last(t)
 	checkWireBasics(t, got, "text/event-stream")
 	want := `{"max_tokens":4096,"messages":[{"content":[{"text":"Hi","type":"text"}],"role":"user"}],"model":"claude-sonnet-4-5","stream":true}`
 	if c := compactJSON(t, got.Body); c != want {
@@ -252,7 +252,7 @@ func TestLocalValidation(t *testing.T) {
 			asProviderError(t, err, provider.ErrBadRequest)
 		})
 	}
-	if n := len(up.requests()); n != 0 {
+	if n := len(up.Requests()); n != 0 {
 		t.Errorf("upstream received %d requests; invalid requests must fail locally", n)
 	}
 }
@@ -278,7 +278,7 @@ func TestBaseURL(t *testing.T) {
 	if _, err := testAdapter().Chat(context.Background(), ep, req); err != nil {
 		t.Fatal(err)
 	}
-	if p := up.last(t).Path; p != "/v1/messages" {
+	if p := up.Last(t).Path; p != "/v1/messages" {
 		t.Errorf("path = %q, want /v1/messages", p)
 	}
 }

@@ -32,7 +32,7 @@ func TestCheckRequest(t *testing.T) {
 			if err := New().Check(t.Context(), ep); err != nil {
 				t.Fatalf("Check = %v, want nil", err)
 			}
-			got := up.last(t)
+			got := up.Last(t)
 			if got.Method != http.MethodGet || got.Path != tt.wantPath || got.RawQuery != "pageSize=1" {
 				t.Errorf("request = %s %s?%s, want GET %s?pageSize=1", got.Method, got.Path, got.RawQuery, tt.wantPath)
 			}

@@ -26,7 +26,7 @@ func TestEmbed(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
-	req := up.last(t)
+	req := up.Last(t)
 	if req.Method != http.MethodPost || req.Path != "/v1beta/models/gemini-embedding-001:batchEmbedContents" || req.RawQuery != "" {
 		t.Errorf("request = %s %s?%s", req.Method, req.Path, req.RawQuery)
 	}

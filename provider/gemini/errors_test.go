@@ -328,9 +328,7 @@ func TestRequestsGatehouseCannotTranslate(t *testing.T) {
 			}
 		})
 	}
-	up.mu.Lock()
-	defer up.mu.Unlock()
-	if len(up.requests) != 0 {
-		t.Errorf("%d requests reached the upstream", len(up.requests))
+	if n := len(up.Requests()); n != 0 {
+		t.Errorf("%d requests reached the upstream", n)
 	}
 }

@@ -6,12 +6,11 @@ import (
 	"flag"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
+	"github.com/gatehouse-llm/gatehouse/internal/fakeupstream"
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
 
@@ -22,49 +21,14 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 const testKey = "AIzaSy-TEST-KEY-0123456789abcdef"
 
 // captured is what the fake upstream saw of one request.
-type captured struct {
-	Method   string
-	Path     string
-	RawQuery string
-	RawURL   string
-	Header   http.Header
-	Body     []byte
-}
+type captured = fakeupstream.Request
 
-// fakeUpstream is an httptest server that records requests and answers
-// with handler.
-type fakeUpstream struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests []captured
-}
+// fakeUpstream is a recording fake Gemini API (see internal/fakeupstream).
+type fakeUpstream struct{ *fakeupstream.Server }
 
 func newFakeUpstream(t *testing.T, handler http.HandlerFunc) *fakeUpstream {
 	t.Helper()
-	f := &fakeUpstream{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		f.requests = append(f.requests, captured{
-			Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-			RawURL: r.URL.String(), Header: r.Header.Clone(), Body: body,
-		})
-		f.mu.Unlock()
-		handler(w, r)
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-// last returns the most recent request.
-func (f *fakeUpstream) last(t *testing.T) captured {
-	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.requests) == 0 {
-		t.Fatal("upstream received no request")
-	}
-	return f.requests[len(f.requests)-1]
+	return &fakeUpstream{fakeupstream.New(t, handler)}
 }
 
 // endpoint points an Endpoint at the fake upstream.

@@ -71,7 +71,7 @@ func TestRequestMapping(t *testing.T) {
 			if _, err := New().Chat(context.Background(), up.endpoint(), req); err != nil {
 				t.Fatalf("Chat: %v", err)
 			}
-			got := up.last(t)
+			got := up.Last(t)
 			if got.Method != http.MethodPost {
 				t.Errorf("method = %s, want POST", got.Method)
 			}
@@ -113,7 +113,7 @@ func TestStreamRequestMapping(t *testing.T) {
 					t.Fatalf("Recv: %v", err)
 				}
 			}
-			got := up.last(t)
+			got := up.Last(t)
 			wantPath := "/v1beta/models/" + req.Model + ":streamGenerateContent"
 			if got.Path != wantPath || got.RawQuery != "alt=sse" {
 				t.Errorf("url = %s?%s, want %s?alt=sse", got.Path, got.RawQuery, wantPath)

@@ -154,11 +154,11 @@ func TestToolRoundTrip(t *testing.T) {
 			} `json:"parts"`
 		} `json:"contents"`
 	}
-	if err := json.Unmarshal(up.last(t).Body, &body); err != nil {
+	if err := json.Unmarshal(up.Last(t).Body, &body); err != nil {
 		t.Fatal(err)
 	}
 	if len(body.Contents) != 3 {
-		t.Fatalf("got %d contents, want 3: %s", len(body.Contents), up.last(t).Body)
+		t.Fatalf("got %d contents, want 3: %s", len(body.Contents), up.Last(t).Body)
 	}
 	model := body.Contents[1]
 	if model.Role != "model" || len(model.Parts) != 4 {

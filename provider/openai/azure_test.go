@@ -29,7 +29,7 @@ func TestAzureChatURLAndHeaders(t *testing.T) {
 			if _, err := NewAzure().Chat(t.Context(), ep, req); err != nil {
 				t.Fatal(err)
 			}
-			got := up.only(t)
+			got := up.Only(t)
 			if got.Path != tt.wantPath || got.RawQuery != tt.wantQuery {
 				t.Errorf("URL = %s?%s, want %s?%s", got.Path, got.RawQuery, tt.wantPath, tt.wantQuery)
 			}
@@ -89,7 +89,7 @@ func TestAzureStreamAndEmbeddings(t *testing.T) {
 		t.Fatal(err)
 	}
 	var paths []string
-	for _, r := range up.requests() {
+	for _, r := range up.Requests() {
 		paths = append(paths, r.Path+"?"+r.RawQuery)
 	}
 	want := []string{
@@ -99,13 +99,13 @@ func TestAzureStreamAndEmbeddings(t *testing.T) {
 	if strings.Join(paths, " ") != strings.Join(want, " ") {
 		t.Errorf("paths = %v, want %v", paths, want)
 	}
-	for _, r := range up.requests() {
+	for _, r := range up.Requests() {
 		if r.Header.Get("api-key") != testKey {
 			t.Errorf("%s: api-key header missing", r.Path)
 		}
 	}
 	// The stream asked for usage like OpenAI does.
-	if body := string(up.requests()[0].Body); !strings.Contains(body, `"stream":true,"stream_options":{"include_usage":true}`) {
+	if body := string(up.Requests()[0].Body); !strings.Contains(body, `"stream":true,"stream_options":{"include_usage":true}`) {
 		t.Errorf("stream body = %s", body)
 	}
 }

@@ -56,7 +56,7 @@ func TestCheckRequest(t *testing.T) {
 			if err := New(tt.provider).Check(t.Context(), ep); err != nil {
 				t.Fatalf("Check = %v, want nil", err)
 			}
-			got := up.only(t)
+			got := up.Only(t)
 			if got.Method != http.MethodGet || got.Path != tt.wantPath || got.RawQuery != tt.wantQuery {
 				t.Errorf("request = %s %s?%s, want GET %s?%s", got.Method, got.Path, got.RawQuery, tt.wantPath, tt.wantQuery)
 			}

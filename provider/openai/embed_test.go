@@ -21,7 +21,7 @@ func TestEmbed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := up.only(t)
+	sent := up.Only(t)
 	if sent.Method != http.MethodPost || sent.Path != "/v1/embeddings" || sent.Header.Get("Authorization") != "Bearer "+testKey {
 		t.Errorf("request = %s %s auth %q", sent.Method, sent.Path, sent.Header.Get("Authorization"))
 	}
@@ -68,7 +68,7 @@ func TestEmbedEmptyInputRejectedLocally(t *testing.T) {
 			t.Errorf("error = %+v", pe)
 		}
 	}
-	if n := len(up.requests()); n != 0 {
+	if n := len(up.Requests()); n != 0 {
 		t.Errorf("upstream called %d times", n)
 	}
 }

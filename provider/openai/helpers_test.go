@@ -2,13 +2,11 @@ package openai
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 
+	"github.com/gatehouse-llm/gatehouse/internal/fakeupstream"
 	"github.com/gatehouse-llm/gatehouse/internal/golden"
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
@@ -18,51 +16,14 @@ import (
 const testKey = "sk-test-0123456789abcdef-secret"
 
 // captured is one request as the fake upstream saw it.
-type captured struct {
-	Method   string
-	Path     string
-	RawQuery string
-	Header   http.Header
-	Body     []byte
-}
+type captured = fakeupstream.Request
 
-// fakeUpstream is an httptest server that records every request and
-// answers with the test's handler.
-type fakeUpstream struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []captured
-}
+// fakeUpstream is a recording fake provider (see internal/fakeupstream).
+type fakeUpstream struct{ *fakeupstream.Server }
 
 func newFakeUpstream(t *testing.T, reply http.HandlerFunc) *fakeUpstream {
 	t.Helper()
-	f := &fakeUpstream{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		f.reqs = append(f.reqs, captured{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
-		f.mu.Unlock()
-		reply(w, r)
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-// requests returns what the upstream has received so far.
-func (f *fakeUpstream) requests() []captured {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]captured(nil), f.reqs...)
-}
-
-// only returns the single request the upstream received.
-func (f *fakeUpstream) only(t *testing.T) captured {
-	t.Helper()
-	reqs := f.requests()
-	if len(reqs) != 1 {
-		t.Fatalf("upstream got %d requests, want 1", len(reqs))
-	}
-	return reqs[0]
+	return &fakeUpstream{fakeupstream.New(t, reply)}
 }
 
 // endpoint points an endpoint for the named provider at the fake upstream.

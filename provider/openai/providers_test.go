@@ -62,7 +62,7 @@ func TestConfiguredBaseURLWins(t *testing.T) {
 	if _, err := New("groq").Chat(t.Context(), ep, &provider.ChatRequest{Model: "llama-3.3-70b-versatile"}); err != nil {
 		t.Fatal(err)
 	}
-	if p := up.only(t).Path; p != "/openai/v1/chat/completions" {
+	if p := up.Only(t).Path; p != "/openai/v1/chat/completions" {
 		t.Errorf("path = %s", p)
 	}
 }
@@ -74,7 +74,7 @@ func TestFireworksModelSentAsIs(t *testing.T) {
 	if _, err := New("fireworks_ai").Chat(t.Context(), up.endpoint("fireworks_ai"), &provider.ChatRequest{Model: model}); err != nil {
 		t.Fatal(err)
 	}
-	got := up.only(t)
+	got := up.Only(t)
 	if got.Path != "/v1/chat/completions" || string(got.Body) != `{"model":"`+model+`","messages":[]}` {
 		t.Errorf("request = %s %s", got.Path, got.Body)
 	}

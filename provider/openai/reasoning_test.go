@@ -52,7 +52,7 @@ func TestReasoningModelRejectsSampling(t *testing.T) {
 				if pe.Retryable() {
 					t.Error("local validation error is retryable")
 				}
-				if n := len(up.requests()); n != 0 {
+				if n := len(up.Requests()); n != 0 {
 					t.Errorf("upstream called %d times", n)
 				}
 				if _, err := New(name).ChatStream(t.Context(), up.endpoint(name), &tt.req); err == nil {
@@ -72,7 +72,7 @@ func TestReasoningRulesOnlyForOpenAIModels(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"model":"o3-mini","messages":[],"temperature":0.2,"max_tokens":10}`
-	if got := string(up.only(t).Body); got != want {
+	if got := string(up.Only(t).Body); got != want {
 		t.Errorf("body = %s, want %s", got, want)
 	}
 }
@@ -89,7 +89,7 @@ func TestReasoningRewriteLeavesRequestIntact(t *testing.T) {
 		t.Errorf("request mutated: temperature=%v max_tokens=%v", req.Temperature, req.MaxTokens)
 	}
 	want := `{"model":"o4-mini","messages":[],"max_completion_tokens":50}`
-	if got := string(up.only(t).Body); got != want {
+	if got := string(up.Only(t).Body); got != want {
 		t.Errorf("body = %s, want %s", got, want)
 	}
 }

@@ -58,7 +58,7 @@ func TestChatRequestGolden(t *testing.T) {
 			} else if _, err := a.Chat(t.Context(), up.endpoint(tt.provider), req); err != nil {
 				t.Fatal(err)
 			}
-			got := up.only(t)
+			got := up.Only(t)
 			if got.Method != http.MethodPost || got.Path != "/v1/chat/completions" || got.RawQuery != "" {
 				t.Errorf("request line = %s %s?%s, want POST /v1/chat/completions", got.Method, got.Path, got.RawQuery)
 			}
@@ -72,7 +72,7 @@ func TestChatRequestHeaders(t *testing.T) {
 	if _, err := New("openai").Chat(t.Context(), up.endpoint("openai"), &provider.ChatRequest{Model: "gpt-4o"}); err != nil {
 		t.Fatal(err)
 	}
-	h := up.only(t).Header
+	h := up.Only(t).Header
 	for name, want := range map[string]string{
 		"Authorization": "Bearer " + testKey,
 		"Content-Type":  "application/json",
@@ -92,7 +92,7 @@ func TestStreamRequestAcceptsEventStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if got := up.only(t).Header.Get("Accept"); got != "text/event-stream" {
+	if got := up.Only(t).Header.Get("Accept"); got != "text/event-stream" {
 		t.Errorf("Accept = %q, want text/event-stream", got)
 	}
 }
@@ -106,7 +106,7 @@ func TestNoKeyNoAuthorizationHeader(t *testing.T) {
 	if _, err := New("ollama").Chat(t.Context(), ep, &provider.ChatRequest{Model: "llama3.1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, present := up.only(t).Header["Authorization"]; present {
+	if _, present := up.Only(t).Header["Authorization"]; present {
 		t.Error("Authorization header sent without a key")
 	}
 }
@@ -132,7 +132,7 @@ func TestExtraMergeOrderAndPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"temperature":0.5,"alpha":true,"zeta":{"b":1}}`
-	if got := string(up.only(t).Body); got != want {
+	if got := string(up.Only(t).Body); got != want {
 		t.Errorf("body =\n%s\nwant\n%s", got, want)
 	}
 }
@@ -145,7 +145,7 @@ func TestExtraInvalidJSONIsRejectedLocally(t *testing.T) {
 	if pe.Kind != provider.ErrBadRequest || pe.Message != "request field bad is not valid JSON" {
 		t.Errorf("error = %+v", pe)
 	}
-	if n := len(up.requests()); n != 0 {
+	if n := len(up.Requests()); n != 0 {
 		t.Errorf("upstream called %d times", n)
 	}
 }
