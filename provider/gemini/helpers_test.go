@@ -1,20 +1,16 @@
 package gemini
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/gatehouse-llm/gatehouse/internal/fakeupstream"
+	"github.com/gatehouse-llm/gatehouse/internal/golden"
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // testKey is the API key every test sends; tests assert it never leaves
 // the header.
@@ -55,54 +51,17 @@ func respondFile(t *testing.T, name, contentType string) http.HandlerFunc {
 	}
 }
 
+// readTestdata returns testdata/name.
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return golden.Read(t, filepath.Join("testdata", name))
 }
 
-// checkGolden compares got (JSON) with testdata/name after indenting both,
-// or rewrites the file under -update.
+// checkGolden compares got (JSON) with testdata/name, or rewrites the
+// file under -update.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	buf, err := indentJSON(got)
-	if err != nil {
-		t.Fatalf("body is not JSON: %v\n%s", err, got)
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	wantBuf, err := indentJSON(want)
-	if err != nil {
-		t.Fatalf("golden %s is not JSON: %v", name, err)
-	}
-	if !bytes.Equal(buf.Bytes(), wantBuf.Bytes()) {
-		t.Errorf("%s mismatch\n--- got\n%s--- want\n%s", name, buf.Bytes(), wantBuf.Bytes())
-	}
-}
-
-// indentJSON renders JSON in one canonical indented layout.
-func indentJSON(b []byte) (*bytes.Buffer, error) {
-	var compact, out bytes.Buffer
-	if err := json.Compact(&compact, b); err != nil {
-		return nil, err
-	}
-	if err := json.Indent(&out, compact.Bytes(), "", "  "); err != nil {
-		return nil, err
-	}
-	out.WriteByte('\n')
-	return &out, nil
+	golden.JSON(t, filepath.Join("testdata", name), got)
 }
 
 // chatRequest decodes an OpenAI-style body the way the gateway does.
