@@ -1,22 +1,18 @@
 package bedrock
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-llm/gatehouse/internal/golden"
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // minimalStream is a complete ConverseStream answer for tests that only
 // look at the request.
@@ -95,7 +91,7 @@ func TestRequestMapping(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Model = testModel
-			golden := filepath.Join("testdata", tc.name+".request.json")
+			goldenPath := filepath.Join("testdata", tc.name+".request.json")
 
 			for _, streaming := range []bool{false, true} {
 				f := newFake(t, answerBoth(t))
@@ -129,43 +125,10 @@ func TestRequestMapping(t *testing.T) {
 				if ct := got.Header.Get("Content-Type"); ct != "application/json" {
 					t.Errorf("Content-Type = %q", ct)
 				}
-				compareGolden(t, golden, got.Body)
+				golden.JSON(t, goldenPath, got.Body)
 			}
 		})
 	}
-}
-
-// compareGolden compares JSON semantically (key order and spacing do not
-// matter) and rewrites the file under -update.
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	gotNorm := normalizeJSON(t, got)
-	if *update {
-		if err := os.WriteFile(path, gotNorm, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if wantNorm := normalizeJSON(t, want); !bytes.Equal(gotNorm, wantNorm) {
-		t.Errorf("%s mismatch\n got: %s\nwant: %s", path, gotNorm, wantNorm)
-	}
-}
-
-func normalizeJSON(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("invalid JSON %q: %v", b, err)
-	}
-	out, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(out, '\n')
 }
 
 // TestRequestRejectedLocally covers input Converse cannot express; nothing
