@@ -233,7 +233,8 @@ func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome)
 	settled := make([]gatehouse.Settlement, len(outcomes))
 	err := db.inTx(ctx, func(tx *Tx) error {
 		for i, o := range outcomes {
-			if err := tx.recordCall(ctx, o); err != nil {
+			j, err := tx.recordCall(ctx, o)
+			if err != nil {
 				return err
 			}
 			c := o.Call
@@ -242,7 +243,11 @@ func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome)
 				if c.Status != "success" {
 					status = gatehouse.JobFailed
 				}
-				j, err := tx.completeJob(ctx, c.TeamID, c.JobID, status, c.Error, nil)
+				if j == nil { // a replay: the job may have ended already
+					j, err = tx.completeJob(ctx, c.TeamID, c.JobID, status, c.Error, nil)
+				} else {
+					j, err = tx.endJob(ctx, j, status, c.Error, nil)
+				}
 				if err != nil {
 					return err
 				}
@@ -261,7 +266,9 @@ func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome)
 	return settled, nil
 }
 
-func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) error {
+// recordCall writes one call and settles it; it returns the call's job
+// as the settlement left it, or nil when the call was already recorded.
+func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) (*gatehouse.Job, error) {
 	c := o.Call
 	if c.Metadata == nil {
 		c.Metadata = gatehouse.Metadata{}
@@ -277,10 +284,10 @@ func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) error {
 		c.CacheWriteTokens, c.ReasoningTokens, c.TotalTokens, c.UsageSource, c.CostMicroUSD, c.ClientCostMicro, c.LatencyMS,
 		c.FirstTokenMS, c.Attempts, c.RequestBody, c.ResponseBody, c.CreatedAt)
 	if err != nil {
-		return fmt.Errorf("record call: %w", err)
+		return nil, fmt.Errorf("record call: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // already recorded (a replay): recording is idempotent
+		return nil, nil // already recorded (a replay): recording is idempotent
 	}
 	failed := 0
 	if c.Status != "success" {
@@ -288,7 +295,7 @@ func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) error {
 	}
 	j, err := findJob(ctx, tx, c.TeamID, c.JobID, tx.forUpdate())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	charge, reserved := o.Charge, o.Reserved
 	var heldChange, balanceChange, uncollected, accrued gatehouse.Credits
@@ -297,7 +304,7 @@ func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) error {
 	case !gatehouse.JobFinal(j.Status):
 		balance, held, err := tx.teamFunds(ctx, c.TeamID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		heldChange = charge - reserved
 		if spare := balance - held; heldChange > spare {
@@ -311,7 +318,7 @@ func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) error {
 	case j.Status == gatehouse.JobCompleted:
 		balance, held, err := tx.teamFunds(ctx, c.TeamID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		heldChange = -reserved
 		if spare := balance - (held - reserved); charge > spare {
@@ -324,18 +331,17 @@ func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) error {
 	}
 	if heldChange != 0 || balanceChange != 0 {
 		if _, err := tx.moveCredits(ctx, c.TeamID, c.JobID, kind, balanceChange, heldChange, reason, 0); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE jobs SET call_count = call_count + 1, failed_calls = failed_calls + $1,
+	return scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET call_count = call_count + 1, failed_calls = failed_calls + $1,
 			inflight = inflight - 1, reserved = reserved - $2, accrued = accrued + $3, charged = charged + $4,
 			uncollected = uncollected + $5, prompt_tokens = prompt_tokens + $6, completion_tokens = completion_tokens + $7,
 			total_tokens = total_tokens + $8, cost_micro_usd = cost_micro_usd + $9, client_cost_micro_usd = client_cost_micro_usd + $10,
 			updated_at = $11
-		WHERE id = $12`,
+		WHERE id = $12 RETURNING `+jobColumns,
 		failed, reserved, accrued, -balanceChange, uncollected, c.PromptTokens, c.CompletionTokens, c.TotalTokens,
-		c.CostMicroUSD, c.ClientCostMicro, tx.db.Now(), c.JobID)
-	return err
+		c.CostMicroUSD, c.ClientCostMicro, tx.db.Now(), c.JobID))
 }
 
 // CompleteJob ends an open job with status completed, failed or
@@ -360,6 +366,13 @@ func (tx *Tx) completeJob(ctx context.Context, teamID, jobID, status, errorMessa
 	if err != nil {
 		return nil, err
 	}
+	return tx.endJob(ctx, j, status, errorMessage, m)
+}
+
+// endJob ends job j, read in this transaction (and locked on
+// PostgreSQL); an ended job is returned as it is.
+func (tx *Tx) endJob(ctx context.Context, j *gatehouse.Job, status, errorMessage string, m gatehouse.Metadata) (*gatehouse.Job, error) {
+	teamID, jobID := j.TeamID, j.ID
 	if gatehouse.JobFinal(j.Status) {
 		return j, nil
 	}
