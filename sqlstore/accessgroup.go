@@ -65,6 +65,7 @@ func (db *DB) CreateAccessGroup(ctx context.Context, g *gatehouse.AccessGroup) e
 				return err
 			}
 		}
+		tx.changed(gatehouse.ChangeAccessGroup, g.Name)
 		return tx.audit("access_group.create", "access_group", g.Name, nil, g)
 	})
 }
@@ -175,6 +176,7 @@ func (db *DB) changeGroup(ctx context.Context, name, action string, fn func(tx *
 		if out, err = findGroup(ctx, tx, name); err != nil {
 			return err
 		}
+		tx.changed(gatehouse.ChangeAccessGroup, name)
 		return tx.audit(action, "access_group", name, before, out)
 	})
 	return out, err
@@ -200,6 +202,7 @@ func (db *DB) DeleteAccessGroup(ctx context.Context, name string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_groups WHERE name = $1`, name); err != nil {
 			return err
 		}
+		tx.changed(gatehouse.ChangeAccessGroup, name)
 		return tx.audit("access_group.delete", "access_group", name, before, nil)
 	})
 }

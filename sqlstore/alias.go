@@ -81,6 +81,7 @@ func (db *DB) CreateAlias(ctx context.Context, a *gatehouse.Alias) error {
 		} else if err != nil {
 			return err
 		}
+		tx.changed(gatehouse.ChangeAlias, a.Alias)
 		return tx.audit("alias.create", "alias", a.Alias, nil, a)
 	})
 }
@@ -170,6 +171,7 @@ func (db *DB) UpdateAlias(ctx context.Context, name string, upd gatehouse.AliasU
 		if upd.Active != nil && *upd.Active != before.Active && upd.LiteLLMModel == nil && upd.Description == nil {
 			action = map[bool]string{true: "alias.enable", false: "alias.disable"}[*upd.Active]
 		}
+		tx.changed(gatehouse.ChangeAlias, name)
 		return tx.audit(action, "alias", name, before, a)
 	})
 	return out, err
@@ -213,13 +215,25 @@ func (db *DB) DeleteAlias(ctx context.Context, name string) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE model_aliases SET fallbacks = $1 WHERE alias = $2`, jsonText(f.fallbacks, "[]"), f.alias); err != nil {
 				return err
 			}
+			tx.changed(gatehouse.ChangeAlias, f.alias)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM access_group_aliases WHERE alias = $1`, name); err != nil {
+		// Only the groups that held the alias change; teams are untouched
+		// (replicas work out a team's aliases from its groups on lookup).
+		groups, err := tx.QueryContext(ctx, `DELETE FROM access_group_aliases WHERE alias = $1 RETURNING group_name`, name)
+		if err != nil {
 			return err
+		}
+		names, err := collectStrings(groups)
+		if err != nil {
+			return err
+		}
+		for _, g := range names {
+			tx.changed(gatehouse.ChangeAccessGroup, g)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM model_aliases WHERE alias = $1`, name); err != nil {
 			return err
 		}
+		tx.changed(gatehouse.ChangeAlias, name)
 		return tx.audit("alias.delete", "alias", name, before, nil)
 	})
 }

@@ -91,6 +91,7 @@ func (db *DB) CreateCredential(ctx context.Context, c *gatehouse.Credential) err
 		}
 		shown := *c
 		shown.Extra = redactExtras(c.Extra)
+		tx.changed(gatehouse.ChangeCredential, c.ID)
 		return tx.audit("credential.create", "credential", c.ID, nil, shown)
 	})
 }
@@ -243,6 +244,7 @@ func (db *DB) UpdateCredential(ctx context.Context, id string, upd gatehouse.Cre
 		b, a := *before, c
 		b.Extra, a.Extra = redactExtras(b.Extra), redactExtras(a.Extra)
 		out = &a
+		tx.changed(gatehouse.ChangeCredential, id)
 		return tx.audit("credential.update", "credential", id, b, a)
 	})
 	return out, err
@@ -259,6 +261,7 @@ func (db *DB) DeleteCredential(ctx context.Context, id string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM provider_credentials WHERE id = $1`, id); err != nil {
 			return err
 		}
+		tx.changed(gatehouse.ChangeCredential, id)
 		return tx.audit("credential.delete", "credential", id, before, nil)
 	})
 }

@@ -123,6 +123,7 @@ func (db *DB) SetTeamRates(ctx context.Context, teamID string, r gatehouse.TeamR
 			return err
 		}
 		out = &t
+		tx.changed(gatehouse.ChangeTeam, teamID)
 		return tx.audit("team.rates", "team", teamID, before, t)
 	})
 	return out, err
@@ -153,6 +154,7 @@ func (db *DB) ConfigureRefill(ctx context.Context, teamID string, amount gatehou
 		if out, err = findTeam(ctx, tx, teamID); err != nil {
 			return err
 		}
+		tx.changed(gatehouse.ChangeTeam, teamID)
 		return tx.audit("team.auto_refill", "team", teamID, before, out)
 	})
 	return out, err

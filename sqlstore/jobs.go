@@ -232,11 +232,13 @@ func (tx *Tx) teamFunds(ctx context.Context, teamID string) (balance, held gateh
 func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome) ([]gatehouse.Settlement, error) {
 	settled := make([]gatehouse.Settlement, len(outcomes))
 	err := db.inTx(ctx, func(tx *Tx) error {
+		usage := newUsageRollup() // usage rollups (rollup.go), written last
 		for i, o := range outcomes {
 			j, err := tx.recordCall(ctx, o)
 			if err != nil {
 				return err
 			}
+			usage.record(j, o.Call)
 			c := o.Call
 			if o.CompleteJob {
 				status := gatehouse.JobCompleted
@@ -258,7 +260,7 @@ func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome)
 				return err
 			}
 		}
-		return nil
+		return usage.write(ctx, tx)
 	})
 	if err != nil {
 		return nil, err

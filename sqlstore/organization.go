@@ -41,6 +41,7 @@ func (db *DB) CreateOrganization(ctx context.Context, o *gatehouse.Organization)
 		} else if err != nil {
 			return err
 		}
+		tx.changed(gatehouse.ChangeOrganization, o.ID)
 		return tx.audit("organization.create", "organization", o.ID, nil, o)
 	})
 }
@@ -108,6 +109,7 @@ func (db *DB) UpdateOrganization(ctx context.Context, id string, upd gatehouse.O
 			return err
 		}
 		out = &o
+		tx.changed(gatehouse.ChangeOrganization, id)
 		return tx.audit("organization.update", "organization", id, before, o)
 	})
 	return out, err
@@ -134,6 +136,7 @@ func (db *DB) SetOrganizationStatus(ctx context.Context, id, status string) (*ga
 		if status == gatehouse.StatusActive {
 			action = "organization.activate"
 		}
+		tx.changed(gatehouse.ChangeOrganization, id)
 		return tx.audit(action, "organization", id, before, o)
 	})
 	return out, err
@@ -154,12 +157,21 @@ func (db *DB) DeleteOrganization(ctx context.Context, id string) error {
 		if teams != "" {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "Organization %q still has teams (%s); delete them first.", id, teams)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM provider_credentials WHERE organization_id = $1`, id); err != nil {
+		creds, err := tx.QueryContext(ctx, `DELETE FROM provider_credentials WHERE organization_id = $1 RETURNING id`, id)
+		if err != nil {
 			return err
+		}
+		deleted, err := collectStrings(creds)
+		if err != nil {
+			return err
+		}
+		for _, c := range deleted {
+			tx.changed(gatehouse.ChangeCredential, c)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM organizations WHERE id = $1`, id); err != nil {
 			return err
 		}
+		tx.changed(gatehouse.ChangeOrganization, id)
 		return tx.audit("organization.delete", "organization", id, before, nil)
 	})
 }

@@ -126,6 +126,7 @@ func (db *DB) CreateTeam(ctx context.Context, t *gatehouse.Team) (*gatehouse.New
 		if nk, err = insertKey(ctx, tx, t.ID, "default", nil, gatehouse.RateLimits{}); err != nil {
 			return err
 		}
+		tx.changed(gatehouse.ChangeTeam, t.ID)
 		return tx.audit("team.create", "team", t.ID, nil, t)
 	})
 	return nk, err
@@ -221,6 +222,7 @@ func (db *DB) UpdateTeam(ctx context.Context, id string, upd gatehouse.TeamUpdat
 			return err
 		}
 		out = &t
+		tx.changed(gatehouse.ChangeTeam, id)
 		return tx.audit("team.update", "team", id, before, t)
 	})
 	return out, err
@@ -245,6 +247,7 @@ func (db *DB) SetTeamStatus(ctx context.Context, id, status string) (*gatehouse.
 			return err
 		}
 		out = &t
+		tx.changed(gatehouse.ChangeTeam, id)
 		return tx.audit("team."+statusVerb(status), "team", id, before, t)
 	})
 	return out, err
@@ -267,8 +270,20 @@ func (db *DB) DeleteTeam(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		// Each deleted key is named in the feed, so replicas drop it from
+		// their key index without scanning it.
+		keys, err := tx.QueryContext(ctx, `DELETE FROM virtual_keys WHERE team_id = $1 RETURNING key_hash`, id)
+		if err != nil {
+			return err
+		}
+		hashes, err := collectStrings(keys)
+		if err != nil {
+			return err
+		}
+		for _, h := range hashes {
+			tx.changed(gatehouse.ChangeKey, h)
+		}
 		for _, q := range []string{
-			`DELETE FROM virtual_keys WHERE team_id = $1`,
 			`DELETE FROM team_access_groups WHERE team_id = $1`,
 			`DELETE FROM teams WHERE id = $1`,
 		} {
@@ -276,6 +291,7 @@ func (db *DB) DeleteTeam(ctx context.Context, id string) error {
 				return err
 			}
 		}
+		tx.changed(gatehouse.ChangeTeam, id)
 		return tx.audit("team.delete", "team", id, before, nil)
 	})
 }
@@ -312,6 +328,7 @@ func insertKey(ctx context.Context, tx *Tx, teamID, name string, expiresAt *time
 		k.CreatedAt, nil, k.ExpiresAt, nil); err != nil {
 		return nil, err
 	}
+	tx.changed(gatehouse.ChangeKey, k.Hash)
 	return &gatehouse.NewKey{Key: k, Secret: plain}, nil
 }
 
@@ -400,6 +417,7 @@ func (db *DB) RotateKey(ctx context.Context, teamID, keyID string, grace time.Du
 			after.ExpiresAt, after.RevokedAt, keyID); err != nil {
 			return err
 		}
+		tx.changed(gatehouse.ChangeKey, old.Hash)
 		return tx.audit("key.rotate", "key", keyID, old, map[string]any{"old": after, "new": nk.Key})
 	})
 	return nk, err
@@ -422,6 +440,7 @@ func (db *DB) RevokeKey(ctx context.Context, teamID, keyID string) (*gatehouse.K
 			}
 		}
 		out = &k
+		tx.changed(gatehouse.ChangeKey, k.Hash)
 		return tx.audit("key.revoke", "key", keyID, before, k)
 	})
 	return out, err

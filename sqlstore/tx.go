@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -15,8 +16,9 @@ import (
 )
 
 // Tx is a transaction of a control-plane change. Every change made through
-// change() is audited and bumps the state version in the same transaction,
-// so replicas that see the new version also see the change.
+// change() is audited and records the entities it touched in the change
+// feed in the same transaction, so a replica that sees the change's
+// version also sees the change.
 type Tx struct {
 	*sql.Tx
 	db  *DB
@@ -24,21 +26,88 @@ type Tx struct {
 	// unprepared lists the queries run without a cached statement, to be
 	// prepared once the transaction has released the writer.
 	unprepared []string
+	// changes lists the control-plane entities this transaction touched.
+	changes []gatehouse.Change
 }
 
-// change runs fn as a control-plane change: in a transaction that also
-// bumps the state version. An error from fn rolls everything back: a
-// rejected request changes nothing.
+// changed notes that the transaction changed an entity the request path
+// holds in memory; change() writes it to the feed.
+func (tx *Tx) changed(kind, id string) {
+	tx.changes = append(tx.changes, gatehouse.Change{Kind: kind, ID: id})
+}
+
+// FeedRetention is how many versions the change feed keeps. A replica
+// further behind than that loads the whole control plane again.
+const FeedRetention = 100_000
+
+// NotifyChannel is the PostgreSQL channel every control-plane change
+// notifies with its version, so replicas apply it without waiting for
+// their next poll.
+const NotifyChannel = "gatehouse_control_plane"
+
+// change runs fn as a control-plane change. When fn touched entities the
+// request path holds (tx.changed), the same transaction bumps the state
+// version and records the entities under the new version in
+// control_changes. An error from fn rolls everything back: a rejected
+// request changes nothing.
+//
+// Feed order is commit order. A poller reading "seq > last applied" can
+// only miss a change if a lower seq commits after a higher one is
+// visible. That cannot happen here: bumping gatehouse_state's single row
+// takes its row lock (PostgreSQL) or the database's write lock (SQLite)
+// until commit, so control-plane changes are serialised at that point and
+// the version a change gets is higher than that of every change committed
+// before it, and lower than that of every change that commits after it.
+// Control-plane changes are rare (operators, not traffic), so the
+// serialisation costs nothing that matters; the bump is the change's last
+// statement, so the lock is held only for the commit. (The alternatives
+// were an advisory lock with the same effect, or re-reading a window of
+// recent seqs on every poll, which still cannot bound how late a
+// transaction commits.)
 func (db *DB) change(ctx context.Context, fn func(tx *Tx) error) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE gatehouse_state SET version = version + 1 WHERE id = 1`); err != nil {
-			return fmt.Errorf("bump state version: %w", err)
-		}
-		return nil
+		return tx.publish(ctx)
 	})
+}
+
+// publish bumps the version and writes the transaction's changes to the
+// feed; a transaction that touched nothing the request path holds (admin
+// users, sessions) leaves the version alone.
+func (tx *Tx) publish(ctx context.Context) error {
+	if len(tx.changes) == 0 {
+		return nil
+	}
+	var version int64
+	if err := tx.QueryRowContext(ctx, `UPDATE gatehouse_state SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&version); err != nil {
+		return fmt.Errorf("bump state version: %w", err)
+	}
+	now := tx.db.Now()
+	seen := make(map[gatehouse.Change]bool, len(tx.changes))
+	for _, c := range tx.changes {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		if _, err := tx.ExecContext(ctx, `INSERT INTO control_changes (seq, kind, entity_id, created_at) VALUES ($1, $2, $3, $4)`,
+			version, c.Kind, c.ID, now); err != nil {
+			return fmt.Errorf("record change: %w", err)
+		}
+	}
+	// Pruning as we go keeps the feed bounded without a background job:
+	// each change removes about as many old rows as it adds.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM control_changes WHERE seq <= $1`, version-FeedRetention); err != nil {
+		return fmt.Errorf("prune change feed: %w", err)
+	}
+	if tx.db.dialect == Postgres {
+		// Delivered at commit, to every replica LISTENing.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify('`+NotifyChannel+`', $1)`, strconv.FormatInt(version, 10)); err != nil {
+			return fmt.Errorf("notify change: %w", err)
+		}
+	}
+	return nil
 }
 
 // inTx runs fn in a transaction, committed only if fn succeeds.

@@ -1,73 +1,28 @@
 package state
 
 import (
+	"crypto/sha256"
 	"slices"
 	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
-	"github.com/gatehouse-llm/gatehouse/secret"
 )
 
-// Snapshot is an immutable view of the control plane with the indexes the
-// request path needs.
-type Snapshot struct {
-	Version int64
+// Snapshot is the request path's read view of the control plane. Each
+// method reads the latest applied state under a read lock and returns
+// values that never change afterwards (an update replaces an entity, it
+// never edits one in place), so what a request got stays consistent for
+// it while changes keep arriving.
+type Snapshot struct{ s *State }
 
-	keys        map[string]*gatehouse.Key // by hash
-	teams       map[string]*gatehouse.Team
-	orgs        map[string]*gatehouse.Organization
-	aliases     map[string]*gatehouse.Alias
-	teamAliases map[string][]string // team → aliases granted by its active groups, sorted
-	creds       map[credKey]*gatehouse.Credential
-}
+// Build indexes the data into a static view (tests).
+func Build(d *gatehouse.StateData) *Snapshot { return NewStatic(d).Snapshot() }
 
-type credKey struct{ org, provider string }
-
-// Build indexes the data.
-func Build(d *gatehouse.StateData) *Snapshot {
-	s := &Snapshot{
-		Version:     d.Version,
-		keys:        make(map[string]*gatehouse.Key, len(d.Keys)),
-		teams:       make(map[string]*gatehouse.Team, len(d.Teams)),
-		orgs:        make(map[string]*gatehouse.Organization, len(d.Organizations)),
-		aliases:     make(map[string]*gatehouse.Alias, len(d.Aliases)),
-		teamAliases: make(map[string][]string, len(d.Teams)),
-		creds:       make(map[credKey]*gatehouse.Credential, len(d.Credentials)),
-	}
-	for _, k := range d.Keys {
-		s.keys[k.Hash] = k
-	}
-	for _, o := range d.Organizations {
-		s.orgs[o.ID] = o
-	}
-	for _, a := range d.Aliases {
-		s.aliases[a.Alias] = a
-	}
-	groups := make(map[string]*gatehouse.AccessGroup, len(d.AccessGroups))
-	for _, g := range d.AccessGroups {
-		groups[g.Name] = g
-	}
-	for _, t := range d.Teams {
-		s.teams[t.ID] = t
-		var granted []string
-		for _, gn := range t.AccessGroups {
-			if g := groups[gn]; g != nil && g.Active {
-				granted = append(granted, g.ModelAliases...)
-			}
-		}
-		slices.Sort(granted)
-		s.teamAliases[t.ID] = slices.Compact(granted)
-	}
-	// Credentials arrive oldest first: the first active one per scope and
-	// provider wins, so adding a second credential never silently
-	// replaces the one in use.
-	for _, c := range d.Credentials {
-		k := credKey{c.OrganizationID, c.Provider}
-		if _, ok := s.creds[k]; !ok {
-			s.creds[k] = c
-		}
-	}
-	return s
+// Version is the control-plane version the view reflects.
+func (v *Snapshot) Version() int64 {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	return v.s.idx.version
 }
 
 // Caller is an authenticated team key.
@@ -80,22 +35,32 @@ type Caller struct {
 // Authenticate resolves a virtual key presented by a client. It refuses
 // unknown, revoked and expired keys (401) and keys of teams or
 // organizations that are not active (403, saying why).
-func (s *Snapshot) Authenticate(presented string, now time.Time) (*Caller, error) {
+func (v *Snapshot) Authenticate(presented string, now time.Time) (*Caller, error) {
 	if presented == "" {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Missing API key: send it as `Authorization: Bearer <key>`.")
 	}
-	k := s.keys[secret.HashToken(presented)]
-	if k == nil || k.RevokedAt != nil {
+	h := sha256.Sum256([]byte(presented))
+	v.s.mu.RLock()
+	x := v.s.idx
+	r := x.keys.lookup(&h)
+	var (
+		k *gatehouse.Key
+		t *gatehouse.Team
+		o *gatehouse.Organization
+	)
+	if r != nil {
+		if t = x.team(r.team); t != nil {
+			k = x.keys.key(r, t.ID)
+			o = x.orgs[t.OrganizationID]
+		}
+	}
+	v.s.mu.RUnlock()
+	if k == nil {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Invalid API key.")
 	}
 	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "API key expired at %s.", k.ExpiresAt.Format(time.RFC3339))
 	}
-	t := s.teams[k.TeamID]
-	if t == nil {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Invalid API key.")
-	}
-	o := s.orgs[t.OrganizationID]
 	if o == nil || o.Status != gatehouse.StatusActive {
 		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "Organization %q is suspended; contact your provider.", t.OrganizationID)
 	}
@@ -108,12 +73,15 @@ func (s *Snapshot) Authenticate(presented string, now time.Time) (*Caller, error
 // Authorize checks that the caller's team may use the alias it named and
 // returns it. Access is decided on the alias name, never on the provider
 // model behind it, so two aliases for one model are granted separately.
-func (s *Snapshot) Authorize(c *Caller, alias string) (*gatehouse.Alias, error) {
-	a := s.aliases[alias]
+func (v *Snapshot) Authorize(c *Caller, alias string) (*gatehouse.Alias, error) {
+	v.s.mu.RLock()
+	a := v.s.idx.aliases[alias]
+	may := v.s.idx.teamMay(c.Team.ID, alias)
+	v.s.mu.RUnlock()
 	if a == nil {
 		return nil, &gatehouse.Error{Code: gatehouse.ENOTFOUND, Field: "model", Message: "Model \"" + alias + "\" does not exist."}
 	}
-	if !s.TeamMay(c.Team.ID, alias) {
+	if !may {
 		return nil, &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Field: "model", Message: "Team \"" + c.Team.ID + "\" has no access to model \"" + alias + "\"."}
 	}
 	if !a.Active {
@@ -122,17 +90,53 @@ func (s *Snapshot) Authorize(c *Caller, alias string) (*gatehouse.Alias, error) 
 	return a, nil
 }
 
+// teamMay reports whether one of the team's active groups grants the
+// alias: a few lookups, worked out on each request rather than kept per
+// team, so a group or alias change never has to revisit the teams.
+func (x *index) teamMay(teamID, alias string) bool {
+	slot, ok := x.teams[teamID]
+	if !ok {
+		return false
+	}
+	t := x.teamSlots[slot]
+	for _, name := range t.AccessGroups {
+		if g := x.groups[name]; g != nil && g.active && g.has(alias) {
+			return true
+		}
+	}
+	return false
+}
+
+// grantedNames lists the aliases a team's active groups grant, sorted.
+func (x *index) grantedNames(teamID string) []string {
+	slot, ok := x.teams[teamID]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, name := range x.teamSlots[slot].AccessGroups {
+		if g := x.groups[name]; g != nil && g.active {
+			out = append(out, g.aliases...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // TeamMay reports whether a team's active access groups grant the alias.
-func (s *Snapshot) TeamMay(teamID, alias string) bool {
-	_, ok := slices.BinarySearch(s.teamAliases[teamID], alias)
-	return ok
+func (v *Snapshot) TeamMay(teamID, alias string) bool {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	return v.s.idx.teamMay(teamID, alias)
 }
 
 // CallableAliases lists the active aliases a team may call, sorted.
-func (s *Snapshot) CallableAliases(teamID string) []*gatehouse.Alias {
+func (v *Snapshot) CallableAliases(teamID string) []*gatehouse.Alias {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
 	var out []*gatehouse.Alias
-	for _, name := range s.teamAliases[teamID] {
-		if a := s.aliases[name]; a != nil && a.Active {
+	for _, name := range v.s.idx.grantedNames(teamID) {
+		if a := v.s.idx.aliases[name]; a != nil && a.Active {
 			out = append(out, a)
 		}
 	}
@@ -140,19 +144,32 @@ func (s *Snapshot) CallableAliases(teamID string) []*gatehouse.Alias {
 }
 
 // AllowedAliasNames lists the aliases a team's groups grant, active or not.
-func (s *Snapshot) AllowedAliasNames(teamID string) []string {
-	return slices.Clone(s.teamAliases[teamID])
+func (v *Snapshot) AllowedAliasNames(teamID string) []string {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	return v.s.idx.grantedNames(teamID)
 }
 
 // Alias returns an alias by name.
-func (s *Snapshot) Alias(name string) *gatehouse.Alias { return s.aliases[name] }
+func (v *Snapshot) Alias(name string) *gatehouse.Alias {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	return v.s.idx.aliases[name]
+}
 
 // Credential returns the credential for a provider: the organization's own
 // if it has one, else the operator-wide default, else nil (the caller then
-// falls back to the environment).
-func (s *Snapshot) Credential(orgID, providerName string) *gatehouse.Credential {
-	if c := s.creds[credKey{orgID, providerName}]; c != nil {
-		return c
+// falls back to the environment). With several active credentials in one
+// scope the oldest is used, so adding a second never silently replaces
+// the one in use.
+func (v *Snapshot) Credential(orgID, providerName string) *gatehouse.Credential {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	if l := v.s.idx.creds[credKey{orgID, providerName}]; len(l) > 0 {
+		return l[0]
 	}
-	return s.creds[credKey{"", providerName}]
+	if l := v.s.idx.creds[credKey{"", providerName}]; len(l) > 0 {
+		return l[0]
+	}
+	return nil
 }

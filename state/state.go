@@ -1,17 +1,22 @@
 // Package state holds the control plane in memory for the request path:
 // authenticating a virtual key, resolving an alias and checking a team's
-// access are map lookups, never database round trips.
+// access are memory lookups, never database round trips.
 //
-// Every control-plane change bumps a version row in the same transaction.
-// Each replica polls that version (one indexed read, every PollInterval) and
-// reloads its snapshot when it moves, so a change made through any replica
-// is visible on all of them within PollInterval plus one reload. The
-// replica that made a change reloads at once (Refresh), so its own callers
-// read their writes.
+// It is kept fresh by the change feed (see sqlstore's change()): every
+// control-plane change records the entities it touched, in its own
+// transaction, under a new version. A replica asks for the entries after
+// the version it has applied (every PollInterval, and at once when
+// PostgreSQL notifies it of a change) and reloads just those entities by
+// id, so a change costs each replica O(the change), not O(the fleet). The
+// replica that made a change applies it before answering (Refresh), so
+// its callers read their writes. A replica that starts, or finds the
+// entries it needs pruned, loads everything once.
 package state
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -20,66 +25,254 @@ import (
 	"github.com/gatehouse-llm/gatehouse"
 )
 
-// PollInterval is how often replicas look for changes made elsewhere.
+// PollInterval is how often replicas look for changes made elsewhere
+// (notifications usually arrive first).
 const PollInterval = 250 * time.Millisecond
+
+// maxCatchUp is the most feed entries a replica applies one by one; when
+// further behind, loading everything is about as cheap.
+const maxCatchUp = 20_000
 
 // Loader reads the control plane; sqlstore.DB implements it.
 type Loader interface {
-	StateVersion(ctx context.Context) (int64, error)
-	LoadState(ctx context.Context) (*gatehouse.StateData, error)
+	// LoadControlPlane streams everything the request path needs, as of
+	// the version it returns.
+	LoadControlPlane(ctx context.Context, sink gatehouse.StateSink) (version int64, err error)
+	// ChangesSince returns the feed after a version (see sqlstore).
+	ChangesSince(ctx context.Context, after int64, limit int) (changes []gatehouse.Change, version int64, complete bool, err error)
+	FindOrganization(ctx context.Context, id string) (*gatehouse.Organization, error)
+	FindTeam(ctx context.Context, id string) (*gatehouse.Team, error)
+	FindKeyByHash(ctx context.Context, hash string) (*gatehouse.Key, error)
+	FindAlias(ctx context.Context, name string) (*gatehouse.Alias, error)
+	FindAccessGroup(ctx context.Context, name string) (*gatehouse.AccessGroup, error)
+	FindCredential(ctx context.Context, id string) (*gatehouse.Credential, error)
 }
 
-// State is the current snapshot plus the machinery that keeps it fresh.
+// Listener is implemented by loaders that can announce changes as they
+// commit (PostgreSQL LISTEN/NOTIFY), cutting propagation below the poll
+// interval. ListenForChanges returns errors.ErrUnsupported when the
+// database cannot.
+type Listener interface {
+	ListenForChanges(ctx context.Context, listening, notify func()) error
+}
+
+// State is the in-memory control plane plus the machinery that keeps it
+// fresh.
 type State struct {
 	loader Loader
 	logger *slog.Logger
-	cur    atomic.Pointer[Snapshot]
-	mu     sync.Mutex // serialises reloads
+
+	mu  sync.RWMutex // guards idx and everything in it
+	idx *index
+
+	syncMu sync.Mutex // one catch-up at a time
+	wake   chan struct{}
+	stats  struct{ reloads, applied atomic.Int64 }
 }
 
-// New loads the first snapshot.
+// Stats counts a State's work since it started: full loads and entities
+// applied from the feed.
+type Stats struct {
+	FullLoads, EntitiesApplied int64
+	Version                    int64
+}
+
+// New loads the control plane.
 func New(ctx context.Context, loader Loader, logger *slog.Logger) (*State, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &State{loader: loader, logger: logger}
-	if err := s.Refresh(ctx); err != nil {
+	s := &State{loader: loader, logger: logger, idx: newIndex(), wake: make(chan struct{}, 1)}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if err := s.reloadLocked(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// NewStatic serves a fixed snapshot, for tests of code that reads state.
+// NewStatic serves fixed data, for tests of code that reads state.
 func NewStatic(d *gatehouse.StateData) *State {
-	s := &State{logger: slog.New(slog.DiscardHandler)}
-	s.cur.Store(Build(d))
-	return s
+	return &State{logger: slog.New(slog.DiscardHandler), idx: load(d), wake: make(chan struct{}, 1)}
 }
 
-// Snapshot returns the current snapshot. It never blocks and is safe to
-// keep for the duration of one request.
-func (s *State) Snapshot() *Snapshot { return s.cur.Load() }
+// Snapshot returns the read view. It never blocks on a database.
+func (s *State) Snapshot() *Snapshot { return &Snapshot{s: s} }
 
-// Refresh reloads the snapshot now.
+// Stats reports the work done so far.
+func (s *State) Stats() Stats {
+	s.mu.RLock()
+	v := s.idx.version
+	s.mu.RUnlock()
+	return Stats{FullLoads: s.stats.reloads.Load(), EntitiesApplied: s.stats.applied.Load(), Version: v}
+}
+
+// Refresh applies every change committed so far: after a write returns,
+// the writer calls it so the same replica enforces the write (read your
+// writes). It costs one feed read plus one read per changed entity.
 func (s *State) Refresh(ctx context.Context) error {
 	if s.loader == nil {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d, err := s.loader.LoadState(ctx)
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	return s.syncLocked(ctx)
+}
+
+// version is the applied version.
+func (s *State) version() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.idx.version
+}
+
+// syncLocked catches up with the feed, or loads everything when the feed
+// cannot say what changed.
+func (s *State) syncLocked(ctx context.Context) error {
+	changes, version, complete, err := s.loader.ChangesSince(ctx, s.version(), maxCatchUp)
 	if err != nil {
 		return err
 	}
-	if old := s.cur.Load(); old != nil && old.Version > d.Version {
-		return nil // a concurrent refresh already installed something newer
+	if !complete {
+		s.logger.Info("state: change feed cannot catch up; loading the whole control plane", "from", s.version(), "to", version)
+		return s.reloadLocked(ctx)
 	}
-	s.cur.Store(Build(d))
+	if len(changes) == 0 {
+		return nil
+	}
+	for _, c := range changes {
+		if c.Kind == gatehouse.ChangeReload {
+			return s.reloadLocked(ctx)
+		}
+	}
+	loaded, err := s.fetch(ctx, changes)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	for _, e := range loaded {
+		e.apply(s.idx)
+	}
+	if version > s.idx.version {
+		s.idx.version = version
+	}
+	s.mu.Unlock()
+	s.stats.applied.Add(int64(len(loaded)))
 	return nil
 }
 
-// Run polls for changes until ctx ends.
+// fetched is one entity reloaded from the feed, ready to apply.
+type fetched struct {
+	order int
+	apply func(x *index)
+}
+
+// fetch reads each entity the changes name (once each), ordered so that
+// what others refer to is applied first: organizations and groups before
+// teams, teams before their keys.
+func (s *State) fetch(ctx context.Context, changes []gatehouse.Change) ([]fetched, error) {
+	type ref struct{ kind, id string }
+	seen := map[ref]bool{}
+	var out []fetched
+	for _, c := range changes {
+		r := ref{c.Kind, c.ID}
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		f, err := s.fetchOne(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("state: reload %s %q: %w", c.Kind, c.ID, err)
+		}
+		if f.apply != nil {
+			out = append(out, f)
+		}
+	}
+	// A stable sort keeps feed order within a kind.
+	sortFetched(out)
+	return out, nil
+}
+
+func gone(err error) bool { return gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND }
+
+func (s *State) fetchOne(ctx context.Context, c gatehouse.Change) (fetched, error) {
+	id := c.ID
+	switch c.Kind {
+	case gatehouse.ChangeOrganization:
+		o, err := s.loader.FindOrganization(ctx, id)
+		if gone(err) {
+			return fetched{0, func(x *index) { delete(x.orgs, id) }}, nil
+		}
+		return fetched{0, func(x *index) { x.PutOrganization(o) }}, err
+	case gatehouse.ChangeAccessGroup:
+		g, err := s.loader.FindAccessGroup(ctx, id)
+		if gone(err) {
+			return fetched{1, func(x *index) { delete(x.groups, id) }}, nil
+		}
+		return fetched{1, func(x *index) { x.PutAccessGroup(g) }}, err
+	case gatehouse.ChangeAlias:
+		a, err := s.loader.FindAlias(ctx, id)
+		if gone(err) {
+			return fetched{2, func(x *index) { delete(x.aliases, id) }}, nil
+		}
+		return fetched{2, func(x *index) { x.PutAlias(a) }}, err
+	case gatehouse.ChangeCredential:
+		cr, err := s.loader.FindCredential(ctx, id)
+		if gone(err) {
+			return fetched{3, func(x *index) { x.removeCredential(id) }}, nil
+		}
+		return fetched{3, func(x *index) { x.PutCredential(cr) }}, err
+	case gatehouse.ChangeTeam:
+		t, err := s.loader.FindTeam(ctx, id)
+		if gone(err) {
+			return fetched{4, func(x *index) { x.removeTeam(id) }}, nil
+		}
+		return fetched{4, func(x *index) { x.PutTeam(t) }}, err
+	case gatehouse.ChangeKey:
+		k, err := s.loader.FindKeyByHash(ctx, id)
+		if gone(err) {
+			return fetched{5, func(x *index) {
+				if h, ok := parseHash(id); ok {
+					x.keys.remove(h)
+				}
+			}}, nil
+		}
+		return fetched{5, func(x *index) { x.PutKey(k) }}, err
+	}
+	s.logger.Warn("state: unknown kind in the change feed; ignoring it", "kind", c.Kind, "id", c.ID)
+	return fetched{}, nil
+}
+
+// reloadLocked loads the whole control plane into a new index and swaps
+// it in, then applies what changed while it loaded.
+func (s *State) reloadLocked(ctx context.Context) error {
+	start := time.Now()
+	x := newIndex()
+	version, err := s.loader.LoadControlPlane(ctx, x)
+	if err != nil {
+		return err
+	}
+	x.version = version
+	s.mu.Lock()
+	s.idx = x
+	s.mu.Unlock()
+	s.stats.reloads.Add(1)
+	s.logger.Info("state: loaded the control plane", "version", version, "teams", len(x.teams), "keys", x.keys.live,
+		"took", time.Since(start).Round(time.Millisecond))
+	changes, _, complete, err := s.loader.ChangesSince(ctx, version, maxCatchUp)
+	if err != nil || !complete || len(changes) == 0 {
+		return err // an incomplete feed right after a load is caught up on the next poll
+	}
+	return s.syncLocked(ctx)
+}
+
+// Run keeps the state fresh until ctx ends: it polls every PollInterval
+// and, where the loader can announce changes, catches up as each one
+// commits.
 func (s *State) Run(ctx context.Context) {
+	if l, ok := s.loader.(Listener); ok {
+		go s.listen(ctx, l)
+	}
 	t := time.NewTicker(PollInterval)
 	defer t.Stop()
 	for {
@@ -87,18 +280,37 @@ func (s *State) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.wake:
 		}
-		v, err := s.loader.StateVersion(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.logger.Warn("state: cannot read version; serving the last snapshot", "err", err)
-			}
-			continue
+		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Warn("state: catching up with the change feed failed; serving what is loaded", "err", err)
 		}
-		if v != s.Snapshot().Version {
-			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Warn("state: reload failed; serving the last snapshot", "err", err)
-			}
+	}
+}
+
+// listen turns change notifications into wake-ups, reconnecting after a
+// failure; polling covers the gaps.
+func (s *State) listen(ctx context.Context, l Listener) {
+	for ctx.Err() == nil {
+		err := l.ListenForChanges(ctx, s.poke, s.poke)
+		if errors.Is(err, errors.ErrUnsupported) {
+			return
 		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.logger.Warn("state: change notifications interrupted; polling meanwhile", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// poke wakes Run without blocking.
+func (s *State) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }

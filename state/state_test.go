@@ -1,8 +1,9 @@
 package state
 
 import (
-	"context"
-	"sync/atomic"
+	"crypto/sha256"
+	"encoding/hex"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -72,41 +73,50 @@ func TestSnapshot(t *testing.T) {
 	}
 }
 
-type fakeLoader struct {
-	version atomic.Int64
-	loads   atomic.Int64
-}
-
-func (f *fakeLoader) StateVersion(context.Context) (int64, error) { return f.version.Load(), nil }
-func (f *fakeLoader) LoadState(context.Context) (*gatehouse.StateData, error) {
-	f.loads.Add(1)
-	v := f.version.Load()
-	return data(v, v%2 == 1), nil
-}
-
-// A version change elsewhere is picked up by polling, and an unchanged
-// version causes no reload.
-func TestRunReloadsOnVersionChange(t *testing.T) {
-	l := &fakeLoader{}
-	l.version.Store(1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s, err := New(ctx, l, nil)
-	if err != nil {
-		t.Fatal(err)
+// The compact key index behaves like a map under any sequence of puts
+// and removes, through growth and backward-shift deletion; a deliberately
+// tiny hash space forces long probe chains.
+func TestKeyIndexMatchesMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var x keyIndex
+	model := map[[32]byte]string{}
+	hashOf := func(i int) [32]byte {
+		h := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
+		h[0], h[1], h[2] = byte(i%7), 0, 0 // few distinct home slots: collisions everywhere
+		return h
 	}
-	go s.Run(ctx)
-	time.Sleep(3 * PollInterval)
-	if n := l.loads.Load(); n != 1 {
-		t.Fatalf("%d loads with no change, want 1", n)
-	}
-	l.version.Store(2)
-	deadline := time.Now().Add(5 * time.Second) // a generous bound: the replica test measures the real latency
-	for s.Snapshot().Version != 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("version change not picked up")
+	for step := range 40_000 {
+		i := rng.IntN(3000)
+		h := hashOf(i)
+		if rng.IntN(3) == 0 {
+			x.remove(h)
+			delete(model, h)
+		} else {
+			id := "0190a0b0-0000-7000-8000-" + hex.EncodeToString([]byte{0, 0, 0, byte(step >> 16), byte(step >> 8), byte(step)})
+			if step%11 == 0 {
+				id = "legacy-" + id // not a UUID: kept in the side map
+			}
+			x.put(h, id, uint32(i), nil, gatehouse.RateLimits{RequestsPerMinute: int64(step % 3)})
+			model[h] = id
 		}
-		time.Sleep(10 * time.Millisecond)
+		if step%997 == 0 || step == 39_999 {
+			if x.live != len(model) {
+				t.Fatalf("step %d: %d live keys, model has %d", step, x.live, len(model))
+			}
+			for j := range 3000 {
+				h := hashOf(j)
+				r := x.lookup(&h)
+				want, ok := model[h]
+				if (r != nil) != ok {
+					t.Fatalf("step %d: key %d present=%v, want %v", step, j, r != nil, ok)
+				}
+				if ok {
+					if k := x.key(r, "t"); k.ID != want {
+						t.Fatalf("step %d: key %d id %q, want %q", step, j, k.ID, want)
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -135,3 +135,13 @@ func migrated(t testing.TB, db *sqlstore.DB) *sqlstore.DB {
 	}
 	return db
 }
+
+// Open opens the database a Backend's URL returned with that backend's
+// engine, without migrating it: a second handle on one database is what
+// a second replica process has.
+func Open(ctx context.Context, backend, url string) (*sqlstore.DB, error) {
+	if backend == "postgres" {
+		return postgres.Open(ctx, url)
+	}
+	return sqlite.Open(ctx, url)
+}

@@ -1,0 +1,410 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+
+	"github.com/gatehouse-llm/gatehouse"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Bulk loading writes many rows at once for seeding test and benchmark
+// databases (bench/seed): COPY on PostgreSQL, large multi-row INSERTs in
+// big transactions on SQLite. It trusts its input — nothing is validated,
+// audited or recorded in the change feed row by row — so it is for empty
+// or offline databases, never for serving traffic. Each Bulk… method
+// returns how many rows it wrote. BulkControlPlaneDone tells running
+// replicas to reload everything afterwards.
+
+// bulkSQLiteTxRows is how many rows one SQLite bulk transaction holds:
+// large enough that commits do not dominate, small enough that the
+// write-ahead log stays modest.
+const bulkSQLiteTxRows = 50_000
+
+// bulkInsert writes rows into table's columns. rows is iterated once; a
+// row slice may be reused by the iterator after it was yielded.
+// afterBatch, when not nil, runs every few hundred rows with a handle to
+// write other rows through: the loading transaction on SQLite (whose one
+// writer connection it holds), the pool on PostgreSQL (COPY holds its own
+// connection).
+func (db *DB) bulkInsert(ctx context.Context, table string, cols []string, rows iter.Seq[[]any], afterBatch func(q queryer) error) (int64, error) {
+	if db.dialect == Postgres {
+		return db.copyPostgres(ctx, table, cols, rows, afterBatch)
+	}
+	return db.insertSQLite(ctx, table, cols, rows, afterBatch)
+}
+
+// bulkBatchRows is how often afterBatch runs on PostgreSQL.
+const bulkBatchRows = 500
+
+// copyPostgres streams rows through COPY FROM STDIN on one connection.
+func (db *DB) copyPostgres(ctx context.Context, table string, cols []string, rows iter.Seq[[]any], afterBatch func(q queryer) error) (int64, error) {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	var n int64
+	err = conn.Raw(func(dc any) error {
+		pc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("sqlstore: bulk load needs the pgx driver, got %T", dc)
+		}
+		next, stop := iter.Pull(rows)
+		defer stop()
+		src := &pullSource{next: next}
+		if afterBatch != nil {
+			src.every = func() error { return afterBatch(db.write) }
+		}
+		n, err = pc.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, src)
+		if err == nil {
+			err = src.err
+		}
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// pullSource adapts a pulled iterator to pgx.CopyFromSource, running
+// every (when set) each bulkBatchRows rows.
+type pullSource struct {
+	next  func() ([]any, bool)
+	row   []any
+	every func() error
+	n     int
+	err   error
+}
+
+func (s *pullSource) Next() bool {
+	if s.every != nil && s.n > 0 && s.n%bulkBatchRows == 0 {
+		if s.err = s.every(); s.err != nil {
+			return false
+		}
+	}
+	var ok bool
+	s.row, ok = s.next()
+	s.n++
+	return ok
+}
+func (s *pullSource) Values() ([]any, error) { return s.row, nil }
+func (s *pullSource) Err() error              { return s.err }
+
+// insertSQLite writes rows with multi-row INSERTs on the writer, in
+// transactions of bulkSQLiteTxRows rows.
+func (db *DB) insertSQLite(ctx context.Context, table string, cols []string, rows iter.Seq[[]any], afterBatch func(q queryer) error) (int64, error) {
+	// SQLite binds at most 32766 parameters a statement; 500 rows of the
+	// widest table (30 columns) stay well below.
+	perStmt := min(500, 32000/len(cols))
+	stmtText := func(n int) string {
+		one := "(" + placeholders(1, len(cols)) + ")"
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			// Renumber: row i binds $(i*len(cols)+1)…
+			b.WriteString(renumber(one, i*len(cols)))
+		}
+		return b.String()
+	}
+	full := stmtText(perStmt)
+	var (
+		tx    *sql.Tx
+		stmt  *sql.Stmt
+		args  = make([]any, 0, perStmt*len(cols))
+		inTx  int
+		total int64
+	)
+	flush := func(final bool) error {
+		nrows := len(args) / len(cols)
+		if nrows == 0 {
+			return nil
+		}
+		if tx == nil {
+			var err error
+			if tx, err = db.write.BeginTx(ctx, nil); err != nil {
+				return err
+			}
+			if stmt, err = tx.PrepareContext(ctx, full); err != nil {
+				return err
+			}
+		}
+		var err error
+		if nrows == perStmt {
+			_, err = stmt.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, stmtText(nrows), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		if afterBatch != nil {
+			if err := afterBatch(tx); err != nil {
+				return err
+			}
+		}
+		total += int64(nrows)
+		inTx += nrows
+		args = args[:0]
+		if final || inTx >= bulkSQLiteTxRows {
+			stmt.Close()
+			err := tx.Commit()
+			tx, stmt, inTx = nil, nil, 0
+			return err
+		}
+		return nil
+	}
+	for row := range rows {
+		args = append(args, row...)
+		if len(args) == cap(args) {
+			if err := flush(false); err != nil {
+				if tx != nil {
+					tx.Rollback()
+				}
+				return total, err
+			}
+		}
+	}
+	if err := flush(true); err != nil {
+		if tx != nil {
+			tx.Rollback()
+		}
+		return total, err
+	}
+	if tx != nil {
+		stmt.Close()
+		return total, tx.Commit()
+	}
+	return total, nil
+}
+
+// renumber shifts every $n placeholder in s by delta.
+func renumber(s string, delta int) string {
+	if delta == 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' {
+			b.WriteByte(s[i])
+			continue
+		}
+		j := i + 1
+		n := 0
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			n = n*10 + int(s[j]-'0')
+			j++
+		}
+		fmt.Fprintf(&b, "$%d", n+delta)
+		i = j - 1
+	}
+	return b.String()
+}
+
+// columnsOf splits a column list constant.
+func columnsOf(list string) []string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+	}
+	return parts
+}
+
+// BulkOrganizations inserts organizations as given.
+func (db *DB) BulkOrganizations(ctx context.Context, orgs iter.Seq[*gatehouse.Organization]) (int64, error) {
+	row := make([]any, 6)
+	return db.bulkInsert(ctx, "organizations", columnsOf(orgColumns), func(yield func([]any) bool) {
+		for o := range orgs {
+			row[0], row[1], row[2], row[3], row[4], row[5] = o.ID, o.Name, o.Status, jsonText(o.Metadata, "{}"), o.CreatedAt, o.UpdatedAt
+			if !yield(row) {
+				return
+			}
+		}
+	}, nil)
+}
+
+// BulkTeams inserts teams with their balances as given, and their access
+// groups (which must exist). The ledger is not written: seed it with
+// BulkLedger so that it sums to the balances.
+func (db *DB) BulkTeams(ctx context.Context, teams iter.Seq[*gatehouse.Team]) (int64, error) {
+	var grants [][2]string
+	row := make([]any, 21)
+	n, err := db.bulkInsert(ctx, "teams", columnsOf(teamColumns), func(yield func([]any) bool) {
+		for t := range teams {
+			lastPeriod := ""
+			if t.RefillPeriod != "" && t.LastRefillAt != nil {
+				lastPeriod = gatehouse.RefillPeriodKey(t.RefillPeriod, *t.LastRefillAt)
+			}
+			copy(row, []any{t.ID, t.OrganizationID, t.Alias, t.Status, t.BudgetMode, t.CreditsAllocated, t.CreditsBalance,
+				t.CreditsHeld, t.CreditsPerDollar, t.TokensPerCredit, t.MarkupBP, t.RefillAmount, t.RefillPeriod, lastPeriod,
+				t.LastRefillAt, t.RateLimits.RequestsPerMinute, t.RateLimits.TokensPerMinute, t.RateLimits.Concurrent,
+				jsonText(t.Metadata, "{}"), t.CreatedAt, t.UpdatedAt})
+			for _, g := range t.AccessGroups {
+				grants = append(grants, [2]string{t.ID, g})
+			}
+			if !yield(row) {
+				return
+			}
+		}
+	}, nil)
+	if err != nil {
+		return n, err
+	}
+	row2 := make([]any, 2)
+	_, err = db.bulkInsert(ctx, "team_access_groups", []string{"team_id", "group_name"}, func(yield func([]any) bool) {
+		for _, g := range grants {
+			row2[0], row2[1] = g[0], g[1]
+			if !yield(row2) {
+				return
+			}
+		}
+	}, nil)
+	return n, err
+}
+
+// BulkKeys inserts virtual keys as given (Hash must be
+// secret.HashToken of the key).
+func (db *DB) BulkKeys(ctx context.Context, keys iter.Seq[*gatehouse.Key]) (int64, error) {
+	row := make([]any, 12)
+	return db.bulkInsert(ctx, "virtual_keys", columnsOf(keyColumns), func(yield func([]any) bool) {
+		for k := range keys {
+			row[0], row[1], row[2], row[3], row[4] = k.ID, k.TeamID, k.Name, k.Prefix, k.Hash
+			row[5], row[6], row[7] = k.RateLimits.RequestsPerMinute, k.RateLimits.TokensPerMinute, k.RateLimits.Concurrent
+			row[8], row[9], row[10], row[11] = k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.RevokedAt
+			if !yield(row) {
+				return
+			}
+		}
+	}, nil)
+}
+
+// BulkControlPlaneDone records a full-reload marker in the change feed,
+// so replicas already running reload everything (a bulk load records no
+// per-entity changes).
+func (db *DB) BulkControlPlaneDone(ctx context.Context) error {
+	return db.change(ctx, func(tx *Tx) error {
+		tx.changed(gatehouse.ChangeReload, "")
+		return nil
+	})
+}
+
+// BulkJobs inserts jobs as given.
+func (db *DB) BulkJobs(ctx context.Context, jobs iter.Seq[*gatehouse.Job]) (int64, error) {
+	row := make([]any, 25)
+	return db.bulkInsert(ctx, "jobs", columnsOf(jobColumns), func(yield func([]any) bool) {
+		for j := range jobs {
+			copy(row, []any{j.ID, j.TeamID, j.OrganizationID, j.JobType, j.UserID, j.Status, jsonText(j.Metadata, "{}"),
+				j.ErrorMessage, j.BudgetMode, j.Reserved, j.Accrued, j.Charged, j.Uncollected, j.Refunded, j.CallCount,
+				j.FailedCalls, j.Inflight, j.PromptTokens, j.CompletionTokens, j.TotalTokens, j.CostMicroUSD,
+				j.ClientCostMicroUSD, j.CreatedAt, j.UpdatedAt, j.CompletedAt})
+			if !yield(row) {
+				return
+			}
+		}
+	}, nil)
+}
+
+// BulkCall is a call to bulk-load with the type of its job, which the
+// usage rollups are keyed by.
+type BulkCall struct {
+	*gatehouse.Call
+	JobType string
+}
+
+// callColumns lists llm_calls' columns in the order bulk loading writes.
+const callColumns = `id, job_id, team_id, organization_id, key_id, alias, served_alias, provider, provider_model, purpose,
+	metadata, status, error, stream, finish_reason, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
+	reasoning_tokens, total_tokens, usage_source, cost_micro_usd, client_cost_micro_usd, latency_ms, first_token_ms,
+	attempts, request_body, response_body, created_at`
+
+// BulkCalls inserts call records and adds them to the usage rollups, as
+// recording them one by one would. Calls grouped by team roll up in
+// fewest writes.
+func (db *DB) BulkCalls(ctx context.Context, calls iter.Seq[BulkCall]) (int64, error) {
+	roll := newUsageRollup()
+	row := make([]any, 30)
+	n, err := db.bulkInsert(ctx, "llm_calls", columnsOf(callColumns), func(yield func([]any) bool) {
+		for bc := range calls {
+			c := bc.Call
+			copy(row, []any{c.ID, c.JobID, c.TeamID, c.OrganizationID, c.KeyID, c.Alias, c.ServedAlias, c.Provider,
+				c.ProviderModel, c.Purpose, jsonText(c.Metadata, "{}"), c.Status, c.Error, c.Stream, c.FinishReason,
+				c.PromptTokens, c.CompletionTokens, c.CachedTokens, c.CacheWriteTokens, c.ReasoningTokens, c.TotalTokens,
+				c.UsageSource, c.CostMicroUSD, c.ClientCostMicro, c.LatencyMS, c.FirstTokenMS, c.Attempts, c.RequestBody,
+				c.ResponseBody, c.CreatedAt})
+			roll.add(bc.JobType, c)
+			if !yield(row) {
+				return
+			}
+		}
+	}, func(q queryer) error {
+		if roll.size() < usageBulkFlush {
+			return nil
+		}
+		return roll.writeBulk(ctx, q)
+	})
+	if err == nil {
+		err = roll.writeBulk(ctx, db.write)
+	}
+	return n, err
+}
+
+// usageBulkFlush is how many distinct rollup rows bulk loading gathers
+// before writing them.
+const usageBulkFlush = 20_000
+
+// BulkLedger inserts ledger entries as given.
+func (db *DB) BulkLedger(ctx context.Context, entries iter.Seq[*gatehouse.LedgerEntry]) (int64, error) {
+	row := make([]any, 14)
+	return db.bulkInsert(ctx, "credit_ledger", []string{"id", "team_id", "job_id", "kind", "amount", "held", "balance_before",
+		"balance_after", "held_before", "held_after", "reason", "actor", "payment_micro_usd", "created_at"}, func(yield func([]any) bool) {
+		for e := range entries {
+			copy(row, []any{e.ID, e.TeamID, e.JobID, e.Kind, e.Amount, e.Held, e.BalanceBefore, e.BalanceAfter,
+				e.HeldBefore, e.HeldAfter, e.Reason, e.Actor, e.PaymentMicroUSD, e.CreatedAt})
+			if !yield(row) {
+				return
+			}
+		}
+	}, nil)
+}
+
+// BulkAudit inserts audit entries as given.
+func (db *DB) BulkAudit(ctx context.Context, entries iter.Seq[*gatehouse.AuditEntry]) (int64, error) {
+	row := make([]any, 8)
+	return db.bulkInsert(ctx, "audit_log", []string{"id", "actor", "action", "resource_type", "resource_id",
+		"before_state", "after_state", "created_at"}, func(yield func([]any) bool) {
+		for e := range entries {
+			row[0], row[1], row[2], row[3], row[4] = e.ID, e.Actor, e.Action, e.ResourceType, e.ResourceID
+			row[5], row[6], row[7] = nullableJSON(e.Before), nullableJSON(e.After), e.CreatedAt
+			if !yield(row) {
+				return
+			}
+		}
+	}, nil)
+}
+
+// nullableJSON stores empty or null JSON as SQL NULL.
+func nullableJSON(b []byte) any {
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	return string(b)
+}
+
+// Analyze refreshes the planner's statistics after a bulk load, so the
+// first queries use the indexes rather than plans made for empty tables.
+func (db *DB) Analyze(ctx context.Context) error {
+	_, err := db.write.ExecContext(ctx, `ANALYZE`)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	return err
+}
