@@ -183,5 +183,6 @@ type JobService interface {
 	// CompleteJob ends a job. Completing an already finished job returns
 	// it unchanged (never a second charge).
 	CompleteJob(ctx context.Context, teamID, jobID, status, errorMessage string, m Metadata) (*Job, error)
-	JobCalls(ctx context.Context, teamID, jobID string) ([]*Call, error)
+	// JobCalls lists a page of a job's calls, oldest first.
+	JobCalls(ctx context.Context, teamID, jobID string, p Page) ([]*Call, error)
 }

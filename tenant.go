@@ -118,6 +118,9 @@ func (k *Key) Usable(now time.Time) bool {
 type Page struct {
 	Limit  int
 	Offset int
+	// After is a keyset cursor (see Cursor): the page starts after the
+	// item it names instead of at Offset.
+	After string
 }
 
 // Pagination bounds.

@@ -241,7 +241,7 @@ func handleChangePassword(store Store) http.Handler {
 
 func handleAuditList(store Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := pageFrom(r)
+		p, err := keysetPageFrom(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -253,6 +253,6 @@ func handleAuditList(store Store) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		list(w, "entries", entries, total, p)
+		keysetList(w, "entries", entries, total, p, auditCursor)
 	})
 }

@@ -93,7 +93,7 @@ func handleTransactions(store Store) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		p, err := pageFrom(r)
+		p, err := keysetPageFrom(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -103,7 +103,7 @@ func handleTransactions(store Store) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		list(w, "transactions", entries, total, p)
+		keysetList(w, "transactions", entries, total, p, ledgerCursor)
 	})
 }
 

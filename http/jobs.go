@@ -128,12 +128,15 @@ type callJSON struct {
 	Charged       gatehouse.Credits `json:"credits_charged,omitempty"`
 }
 
-// jobCostsResponse is GET /api/jobs/{id}/costs.
+// jobCostsResponse is GET /api/jobs/{id}/costs. The job's totals cover
+// every call; Calls is a page of them (up to limit, 500 by default), with
+// NextAfter naming the next page when there may be one.
 type jobCostsResponse struct {
 	*gatehouse.Job
 	CostUSD       usdNum     `json:"cost_usd"`
 	ClientCostUSD usdNum     `json:"client_cost_usd"`
 	Calls         []callJSON `json:"calls"`
+	NextAfter     string     `json:"next_after,omitempty"`
 }
 
 func handleJobCosts(jobs JobStore) http.Handler {
@@ -144,7 +147,15 @@ func handleJobCosts(jobs JobStore) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		calls, err := jobs.JobCalls(r.Context(), team, j.ID)
+		p, err := keysetPageFrom(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if r.URL.Query().Get("limit") == "" {
+			p.Limit = gatehouse.MaxPageLimit // a job's calls, whole for all but the longest jobs
+		}
+		calls, err := jobs.JobCalls(r.Context(), team, j.ID, p)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -152,6 +163,9 @@ func handleJobCosts(jobs JobStore) http.Handler {
 		out := jobCostsResponse{Job: j, CostUSD: usdNum(j.CostMicroUSD), ClientCostUSD: usdNum(j.ClientCostMicroUSD), Calls: []callJSON{}}
 		for _, c := range calls {
 			out.Calls = append(out.Calls, callJSON{Call: c, CostUSD: usdNum(c.CostMicroUSD), ClientCostUSD: usdNum(c.ClientCostMicro)})
+		}
+		if n := len(calls); n > 0 && n == p.Limit {
+			out.NextAfter = gatehouse.Cursor{Time: calls[n-1].CreatedAt, ID: calls[n-1].ID}.String()
 		}
 		encode(w, http.StatusOK, out)
 	})
@@ -163,7 +177,7 @@ func handleTeamJobs(jobs JobStore) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		p, err := pageFrom(r)
+		p, err := keysetPageFrom(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -183,7 +197,7 @@ func handleTeamJobs(jobs JobStore) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, map[string]any{"jobs": list, "total": total, "limit": p.Limit, "offset": p.Offset})
+		keysetList(w, "jobs", list, total, p, jobCursor)
 	})
 }
 

@@ -14,14 +14,18 @@ import (
 )
 
 // docBody describes a JSON response: one item, or a page of items under
-// Key.
+// Key. Keyset lists (and one-item answers holding such a list) also take
+// ?after= and answer next_after.
 type docBody struct {
-	Key  string
-	Item any
+	Key    string
+	Item   any
+	Keyset bool
 }
 
-func one(v any) *docBody              { return &docBody{Item: v} }
-func many(key string, v any) *docBody { return &docBody{Key: key, Item: v} }
+func one(v any) *docBody               { return &docBody{Item: v} }
+func many(key string, v any) *docBody  { return &docBody{Key: key, Item: v} }
+func pages(key string, v any) *docBody { return &docBody{Key: key, Item: v, Keyset: true} }
+func onePaged(v any) *docBody          { return &docBody{Item: v, Keyset: true} }
 
 // teamAccessGroupsRequest documents PUT /api/teams/{id}/access-groups
 // (which also accepts a bare array).
@@ -75,10 +79,14 @@ func (s *server) openAPI() map[string]any {
 		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
-		if rt.Response != nil && rt.Response.Key != "" {
+		if rt.Response != nil && (rt.Response.Key != "" || rt.Response.Keyset) {
 			for _, q := range []string{"limit", "offset"} {
 				params = append(params, map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "integer", "minimum": 0}})
 			}
+		}
+		if rt.Response != nil && rt.Response.Keyset {
+			params = append(params, map[string]any{"name": "after", "in": "query", "schema": map[string]any{"type": "string"},
+				"description": "the next_after of the previous page: continues the list from there through an index, at any depth"})
 		}
 		if params != nil {
 			op["parameters"] = params
@@ -105,10 +113,15 @@ func (s *server) openAPI() map[string]any {
 		if rt.Response != nil {
 			item := schemaOf(reflect.TypeOf(rt.Response.Item))
 			if rt.Response.Key != "" {
-				item = map[string]any{"type": "object", "properties": map[string]any{
+				props := map[string]any{
 					rt.Response.Key: map[string]any{"type": "array", "items": item},
 					"total":         map[string]any{"type": "integer"}, "limit": map[string]any{"type": "integer"}, "offset": map[string]any{"type": "integer"},
-				}}
+				}
+				if rt.Response.Keyset {
+					props["next_after"] = map[string]any{"type": "string"}
+					props["total_capped"] = map[string]any{"type": "boolean"}
+				}
+				item = map[string]any{"type": "object", "properties": props}
 			}
 			body = map[string]any{"application/json": map[string]any{"schema": item}}
 		} else {

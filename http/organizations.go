@@ -31,7 +31,7 @@ func handleOrgCreate(store Store) http.Handler {
 
 func handleOrgList(store Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := pageFrom(r)
+		p, err := keysetPageFrom(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -41,7 +41,7 @@ func handleOrgList(store Store) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		list(w, "organizations", orgs, total, p)
+		keysetList(w, "organizations", orgs, total, p, orgCursor)
 	})
 }
 

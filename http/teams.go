@@ -103,7 +103,7 @@ func handleTeamCreate(store Store) http.Handler {
 
 func handleTeamList(store Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := pageFrom(r)
+		p, err := keysetPageFrom(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -130,7 +130,7 @@ func handleTeamList(store Store) http.Handler {
 			}
 			out = append(out, j)
 		}
-		list(w, "teams", out, total, p)
+		keysetList(w, "teams", out, total, p, teamCursor)
 	})
 }
 
@@ -259,7 +259,7 @@ func handleKeyCreate(store Store) http.Handler {
 
 func handleKeyList(store Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := pageFrom(r)
+		p, err := keysetPageFrom(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -269,7 +269,7 @@ func handleKeyList(store Store) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		list(w, "keys", keys, total, p)
+		keysetList(w, "keys", keys, total, p, keyCursor)
 	})
 }
 

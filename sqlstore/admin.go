@@ -192,12 +192,18 @@ func (db *DB) ListAudit(ctx context.Context, f gatehouse.AuditFilter) ([]*gateho
 	if f.ResourceID != "" {
 		w.add("resource_id = ?", f.ResourceID)
 	}
-	total, err := db.count(ctx, db.sql, "audit_log", &w)
+	total, err := db.listTotal(ctx, "audit_log", &w, f.Page)
+	if err != nil {
+		return nil, 0, err
+	}
+	// Indexes audit_log_created, _actor, _action, _type and _resource
+	// serve the unfiltered list and each filter.
+	window, err := w.window(f.Page, keyset{timeCol: "created_at", idCol: "id", desc: true})
 	if err != nil {
 		return nil, 0, err
 	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, actor, action, resource_type, resource_id, before_state, after_state, created_at
-		FROM audit_log`+w.String()+` ORDER BY created_at DESC, id DESC`+w.page(f.Page), w.args...)
+		FROM audit_log`+w.String()+window, w.args...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -32,11 +33,78 @@ const bulkSQLiteTxRows = 50_000
 // write other rows through: the loading transaction on SQLite (whose one
 // writer connection it holds), the pool on PostgreSQL (COPY holds its own
 // connection).
-func (db *DB) bulkInsert(ctx context.Context, table string, cols []string, rows iter.Seq[[]any], afterBatch func(q queryer) error) (int64, error) {
+func (db *DB) bulkInsert(ctx context.Context, table string, cols []string, rows iter.Seq[[]any], afterBatch func(q queryer) error) (n int64, err error) {
+	restore, err := db.dropIndexesIfEmpty(ctx, table)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if rerr := restore(); err == nil {
+			err = rerr
+		}
+	}()
 	if db.dialect == Postgres {
 		return db.copyPostgres(ctx, table, cols, rows, afterBatch)
 	}
 	return db.insertSQLite(ctx, table, cols, rows, afterBatch)
+}
+
+// dropIndexesIfEmpty drops an empty table's secondary indexes and returns
+// the function that builds them again. Building an index once over sorted
+// rows is many times cheaper than keeping it up to date row by row while
+// millions of rows arrive in no particular order of its columns. Indexes
+// that back constraints (primary keys, UNIQUE) stay. The definitions come
+// from the database's own catalogue, so they are exactly the migrations'.
+func (db *DB) dropIndexesIfEmpty(ctx context.Context, table string) (restore func() error, err error) {
+	noop := func() error { return nil }
+	var one int
+	switch err := db.write.QueryRowContext(ctx, `SELECT 1 FROM `+table+` LIMIT 1`).Scan(&one); {
+	case err == nil:
+		return noop, nil // not empty: keep the indexes in place
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
+	}
+	query := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`
+	if db.dialect == Postgres {
+		query = `SELECT i.indexname, i.indexdef FROM pg_indexes i
+			WHERE i.tablename = $1 AND i.schemaname = current_schema()
+			AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)`
+	}
+	rows, err := db.write.QueryContext(ctx, query, table)
+	if err != nil {
+		return nil, err
+	}
+	var names, defs []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names, defs = append(names, name), append(defs, def)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, name := range names {
+		if _, err := db.write.ExecContext(ctx, `DROP INDEX `+name); err != nil {
+			// Put back what was already dropped before giving up.
+			for _, def := range defs[:i] {
+				_, _ = db.write.ExecContext(context.WithoutCancel(ctx), def)
+			}
+			return nil, err
+		}
+	}
+	return func() error {
+		var err error
+		for _, def := range defs {
+			if _, e := db.write.ExecContext(context.WithoutCancel(ctx), def); e != nil {
+				err = errors.Join(err, fmt.Errorf("rebuild index: %w", e))
+			}
+		}
+		return err
+	}, nil
 }
 
 // bulkBatchRows is how often afterBatch runs on PostgreSQL.
@@ -95,26 +163,32 @@ func (s *pullSource) Next() bool {
 	return ok
 }
 func (s *pullSource) Values() ([]any, error) { return s.row, nil }
-func (s *pullSource) Err() error              { return s.err }
+func (s *pullSource) Err() error             { return s.err }
 
 // insertSQLite writes rows with multi-row INSERTs on the writer, in
 // transactions of bulkSQLiteTxRows rows.
 func (db *DB) insertSQLite(ctx context.Context, table string, cols []string, rows iter.Seq[[]any], afterBatch func(q queryer) error) (int64, error) {
 	// SQLite binds at most 32766 parameters a statement; 500 rows of the
 	// widest table (30 columns) stay well below.
+	// Tables with several indexes touch pages all over the file; the
+	// default page cache (2 MB) made every insert a read from the OS.
+	var cache int64
+	if err := db.write.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+		return 0, err
+	}
+	if _, err := db.write.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil { // 256 MB
+		return 0, err
+	}
+	defer db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = `+strconv.FormatInt(cache, 10))
+	// Each multi-row statement keeps a statement journal (to undo itself
+	// alone); in memory it costs no file writes.
+	if _, err := db.write.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
+		return 0, err
+	}
+	defer db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA temp_store = DEFAULT`)
 	perStmt := min(500, 32000/len(cols))
 	stmtText := func(n int) string {
-		one := "(" + placeholders(1, len(cols)) + ")"
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			// Renumber: row i binds $(i*len(cols)+1)…
-			b.WriteString(renumber(one, i*len(cols)))
-		}
-		return b.String()
+		return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + valueRows(SQLite, n, len(cols))
 	}
 	full := stmtText(perStmt)
 	var (
@@ -185,29 +259,6 @@ func (db *DB) insertSQLite(ctx context.Context, table string, cols []string, row
 		return total, tx.Commit()
 	}
 	return total, nil
-}
-
-// renumber shifts every $n placeholder in s by delta.
-func renumber(s string, delta int) string {
-	if delta == 0 {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '$' {
-			b.WriteByte(s[i])
-			continue
-		}
-		j := i + 1
-		n := 0
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			n = n*10 + int(s[j]-'0')
-			j++
-		}
-		fmt.Fprintf(&b, "$%d", n+delta)
-		i = j - 1
-	}
-	return b.String()
 }
 
 // columnsOf splits a column list constant.
@@ -349,10 +400,10 @@ func (db *DB) BulkCalls(ctx context.Context, calls iter.Seq[BulkCall]) (int64, e
 		if roll.size() < usageBulkFlush {
 			return nil
 		}
-		return roll.writeBulk(ctx, q)
+		return roll.writeBulk(ctx, q, db.dialect)
 	})
 	if err == nil {
-		err = roll.writeBulk(ctx, db.write)
+		err = roll.writeBulk(ctx, db.write, db.dialect)
 	}
 	return n, err
 }

@@ -132,11 +132,15 @@ func (db *DB) ListJobs(ctx context.Context, f gatehouse.JobFilter) ([]*gatehouse
 	if f.Until != nil {
 		w.add("created_at < ?", f.Until.UTC())
 	}
-	total, err := db.count(ctx, db.sql, "jobs", &w)
+	total, err := db.listTotal(ctx, "jobs", &w, f.Page)
 	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs`+w.String()+` ORDER BY created_at DESC, id DESC`+w.page(f.Page), w.args...)
+	window, err := w.window(f.Page, keyset{timeCol: "created_at", idCol: "id", desc: true}) // index jobs_team_keyset
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs`+w.String()+window, w.args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -439,15 +443,21 @@ func (db *DB) ExpireJobs(ctx context.Context, maxAge time.Duration) (int, error)
 	return n, nil
 }
 
-// JobCalls lists a job's calls in order.
-func (db *DB) JobCalls(ctx context.Context, teamID, jobID string) ([]*gatehouse.Call, error) {
+// JobCalls lists a page of a job's calls in order (index llm_calls_job).
+func (db *DB) JobCalls(ctx context.Context, teamID, jobID string, p gatehouse.Page) ([]*gatehouse.Call, error) {
 	if _, err := db.FindJob(ctx, teamID, jobID); err != nil {
+		return nil, err
+	}
+	var w where
+	w.add("job_id = ?", jobID)
+	window, err := w.window(p, keyset{timeCol: "created_at", idCol: "id"})
+	if err != nil {
 		return nil, err
 	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, job_id, team_id, alias, served_alias, provider, provider_model, purpose, metadata,
 		status, error, stream, finish_reason, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens,
 		total_tokens, usage_source, cost_micro_usd, client_cost_micro_usd, latency_ms, first_token_ms, attempts, created_at
-		FROM llm_calls WHERE job_id = $1 ORDER BY created_at, id`, jobID)
+		FROM llm_calls`+w.String()+window, w.args...)
 	if err != nil {
 		return nil, err
 	}

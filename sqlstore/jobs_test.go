@@ -378,7 +378,7 @@ func TestConformanceRecorderGroupCommit(t *testing.T) {
 		if st.Calls != n || st.Batches < 1 || st.Batches >= n {
 			t.Errorf("recorder stats %+v: want %d calls in fewer than %d transactions", st, n, n)
 		}
-		calls, err := db.JobCalls(ctx, "t", j.ID)
+		calls, err := db.JobCalls(ctx, "t", j.ID, gatehouse.Page{Limit: gatehouse.MaxPageLimit})
 		if err != nil || len(calls) != n {
 			t.Fatalf("%d calls recorded (%v), want %d", len(calls), err, n)
 		}

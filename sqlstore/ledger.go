@@ -53,13 +53,16 @@ func (tx *Tx) moveCredits(ctx context.Context, teamID, jobID, kind string, amoun
 func (db *DB) ListLedger(ctx context.Context, teamID string, p gatehouse.Page) ([]*gatehouse.LedgerEntry, int, error) {
 	var w where
 	w.add("team_id = ?", teamID)
-	total, err := db.count(ctx, db.sql, "credit_ledger", &w)
+	total, err := db.listTotal(ctx, "credit_ledger", &w, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	window, err := w.window(p, keyset{timeCol: "created_at", idCol: "id", desc: true}) // index credit_ledger_team
 	if err != nil {
 		return nil, 0, err
 	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, team_id, job_id, kind, amount, held, balance_before, balance_after,
-		held_before, held_after, reason, actor, payment_micro_usd, created_at FROM credit_ledger`+w.String()+
-		` ORDER BY created_at DESC, id DESC`+w.page(p), w.args...)
+		held_before, held_after, reason, actor, payment_micro_usd, created_at FROM credit_ledger`+w.String()+window, w.args...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -65,11 +65,15 @@ func (db *DB) ListOrganizations(ctx context.Context, f gatehouse.OrganizationFil
 	if f.Status != "" {
 		w.add("status = ?", f.Status)
 	}
-	total, err := db.count(ctx, db.sql, "organizations", &w)
+	total, err := db.listTotal(ctx, "organizations", &w, f.Page)
 	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+orgColumns+` FROM organizations`+w.String()+` ORDER BY id`+w.page(f.Page), w.args...)
+	window, err := w.window(f.Page, keyset{idCol: "id"})
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+orgColumns+` FROM organizations`+w.String()+window, w.args...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -141,11 +141,15 @@ func (db *DB) ListTeams(ctx context.Context, f gatehouse.TeamFilter) ([]*gatehou
 	if f.Status != "" {
 		w.add("status = ?", f.Status)
 	}
-	total, err := db.count(ctx, db.sql, "teams", &w)
+	total, err := db.listTotal(ctx, "teams", &w, f.Page)
 	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+teamColumns+` FROM teams`+w.String()+` ORDER BY id`+w.page(f.Page), w.args...)
+	window, err := w.window(f.Page, keyset{idCol: "id"}) // primary key, or teams_organization
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+teamColumns+` FROM teams`+w.String()+window, w.args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -358,11 +362,15 @@ func (db *DB) ListKeys(ctx context.Context, teamID string, p gatehouse.Page) ([]
 	}
 	var w where
 	w.add("team_id = ?", teamID)
-	total, err := db.count(ctx, db.sql, "virtual_keys", &w)
+	total, err := db.listTotal(ctx, "virtual_keys", &w, p)
 	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+keyColumns+` FROM virtual_keys`+w.String()+` ORDER BY created_at DESC, id DESC`+w.page(p), w.args...)
+	window, err := w.window(p, keyset{timeCol: "created_at", idCol: "id", desc: true}) // index virtual_keys_team
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+keyColumns+` FROM virtual_keys`+w.String()+window, w.args...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -251,10 +251,12 @@ func (w *where) page(p gatehouse.Page) string {
 	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
 }
 
-// count runs SELECT COUNT(*) FROM table with the filter.
+// count counts the rows of table that match the filter, up to
+// gatehouse.CountCap+1: counting further would walk every row.
 func (db *DB) count(ctx context.Context, q queryer, table string, w *where) (int, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+w.String(), w.args...).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+table+w.String()+
+		fmt.Sprintf(` LIMIT %d) AS capped`, gatehouse.CountCap+1), w.args...).Scan(&n)
 	return n, err
 }
 

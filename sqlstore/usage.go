@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -9,7 +11,8 @@ import (
 
 var _ gatehouse.UsageService = (*DB)(nil)
 
-// AliasUsage sums calls per alias the callers named.
+// AliasUsage reports, per alias callers named, every call made through
+// it, from the all-time rollup (one row per alias; never the calls).
 func (db *DB) AliasUsage(ctx context.Context, aliases []string) (map[string]gatehouse.AliasUsage, error) {
 	out := make(map[string]gatehouse.AliasUsage, len(aliases))
 	if len(aliases) == 0 {
@@ -19,8 +22,8 @@ func (db *DB) AliasUsage(ctx context.Context, aliases []string) (map[string]gate
 	for i, a := range aliases {
 		args[i] = a
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT alias, COUNT(*), COALESCE(SUM(cost_micro_usd), 0), COALESCE(SUM(total_tokens), 0)
-		FROM llm_calls WHERE alias IN (`+placeholders(1, len(args))+`) GROUP BY alias`, args...)
+	rows, err := db.sql.QueryContext(ctx, `SELECT alias, calls, cost_micro_usd, total_tokens
+		FROM usage_alias_totals WHERE alias IN (`+placeholders(1, len(args))+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -47,92 +50,171 @@ func (db *DB) day(col string) string {
 	return `substr(` + col + `, 1, 10)`
 }
 
-const callSums = `COUNT(*), COALESCE(SUM(CASE WHEN c.status <> 'success' THEN 1 ELSE 0 END), 0), COALESCE(SUM(c.prompt_tokens), 0),
-	COALESCE(SUM(c.completion_tokens), 0), COALESCE(SUM(c.total_tokens), 0), COALESCE(SUM(c.cost_micro_usd), 0),
-	COALESCE(SUM(c.client_cost_micro_usd), 0)`
-
-func scanTotals(row interface{ Scan(...any) error }, prefix ...any) (gatehouse.UsageTotals, error) {
-	var t gatehouse.UsageTotals
-	dest := append(prefix, &t.Calls, &t.FailedCalls, &t.PromptTokens, &t.CompletionTokens, &t.TotalTokens, &t.CostMicroUSD, &t.ClientCostMicroUSD)
-	return t, row.Scan(dest...)
-}
-
 // TeamUsage reports a team's jobs and calls created in [since, until):
 // totals, and breakdowns by job type, by model alias and by UTC day.
 // Credits are what completed jobs were charged, net of refunds.
+//
+// Calls come from the daily rollups for every whole UTC day in the range
+// (a few rows a day, however many calls), and from the calls themselves
+// only for the partial days at its edges, if any (index llm_calls_team).
+// Jobs come from the covering index jobs_team_keyset, never their rows.
 func (db *DB) TeamUsage(ctx context.Context, teamID string, since, until time.Time) (*gatehouse.TeamUsage, error) {
 	if _, err := db.FindTeam(ctx, teamID); err != nil {
 		return nil, err
 	}
-	u := &gatehouse.TeamUsage{TeamID: teamID, Since: since.UTC(), Until: until.UTC(), ByJobType: []gatehouse.UsageGroup{},
-		ByModel: []gatehouse.UsageGroup{}, ByDay: []gatehouse.UsageGroup{}}
-	args := []any{teamID, since.UTC(), until.UTC()}
-	err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*),
-		COALESCE(SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(charged - refunded), 0)
-		FROM jobs WHERE team_id = $1 AND created_at >= $2 AND created_at < $3`, args...).
-		Scan(&u.Jobs, &u.JobsCompleted, &u.JobsFailed, &u.JobsCancelled, &u.Totals.Credits)
-	if err != nil {
-		return nil, err
-	}
-	credits := u.Totals.Credits
-	if u.Totals, err = scanTotals(db.sql.QueryRowContext(ctx, `SELECT `+callSums+` FROM llm_calls c
-		WHERE c.team_id = $1 AND c.created_at >= $2 AND c.created_at < $3`, args...)); err != nil {
-		return nil, err
-	}
-	u.Totals.Credits = credits
-
-	group := func(keyExpr, from string) ([]gatehouse.UsageGroup, error) {
-		rows, err := db.sql.QueryContext(ctx, `SELECT `+keyExpr+`, `+callSums+` FROM `+from+`
-			WHERE c.team_id = $1 AND c.created_at >= $2 AND c.created_at < $3 GROUP BY 1 ORDER BY 1`, args...)
-		if err != nil {
+	since, until = since.UTC(), until.UTC()
+	agg := newUsageAgg()
+	firstDay, endDay := wholeDays(since, until)
+	if firstDay.Before(endDay) {
+		if err := db.usageFromRollups(ctx, agg, teamID, firstDay, endDay); err != nil {
 			return nil, err
 		}
-		defer rows.Close()
-		out := []gatehouse.UsageGroup{}
-		for rows.Next() {
-			var g gatehouse.UsageGroup
-			if g.UsageTotals, err = scanTotals(rows, &g.Key); err != nil {
-				return nil, err
-			}
-			out = append(out, g)
+		if err := db.usageFromCalls(ctx, agg, teamID, since, firstDay); err != nil {
+			return nil, err
 		}
-		return out, rows.Err()
-	}
-	if u.ByModel, err = group("c.alias", "llm_calls c"); err != nil {
+		if err := db.usageFromCalls(ctx, agg, teamID, endDay, until); err != nil {
+			return nil, err
+		}
+	} else if err := db.usageFromCalls(ctx, agg, teamID, since, until); err != nil {
 		return nil, err
 	}
-	if u.ByDay, err = group(db.day("c.created_at"), "llm_calls c"); err != nil {
-		return nil, err
-	}
-	if u.ByJobType, err = group("j.job_type", "llm_calls c JOIN jobs j ON j.id = c.job_id"); err != nil {
-		return nil, err
-	}
-	// Jobs and credits per job type come from the jobs themselves.
-	rows, err := db.sql.QueryContext(ctx, `SELECT job_type, COUNT(*), COALESCE(SUM(charged - refunded), 0) FROM jobs
-		WHERE team_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY job_type`, args...)
+	rows, err := db.sql.QueryContext(ctx, `SELECT job_type, status, charged - refunded FROM jobs
+		WHERE team_id = $1 AND created_at >= $2 AND created_at < $3`, teamID, since, until)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	byType := map[string]int{}
-	for i, g := range u.ByJobType {
-		byType[g.Key] = i
-	}
+	u := &gatehouse.TeamUsage{TeamID: teamID, Since: since, Until: until}
 	for rows.Next() {
-		var jt string
-		var n int64
-		var c gatehouse.Credits
-		if err := rows.Scan(&jt, &n, &c); err != nil {
+		var jobType, status string
+		var credits gatehouse.Credits
+		if err := rows.Scan(&jobType, &status, &credits); err != nil {
 			return nil, err
 		}
-		if i, ok := byType[jt]; ok {
-			u.ByJobType[i].Jobs, u.ByJobType[i].Credits = n, c
-		} else {
-			u.ByJobType = append(u.ByJobType, gatehouse.UsageGroup{Key: jt, Jobs: n, UsageTotals: gatehouse.UsageTotals{Credits: c}})
+		u.Jobs++
+		switch status {
+		case gatehouse.JobCompleted:
+			u.JobsCompleted++
+		case gatehouse.JobFailed:
+			u.JobsFailed++
+		case gatehouse.JobCancelled:
+			u.JobsCancelled++
 		}
+		g := agg.group(agg.byType, jobType)
+		g.Jobs++
+		g.Credits += credits
+		u.Totals.Credits += credits
 	}
-	return u, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	credits := u.Totals.Credits
+	u.Totals = agg.total
+	u.Totals.Credits = credits
+	u.ByJobType, u.ByModel, u.ByDay = agg.sorted(agg.byType), agg.sorted(agg.byModel), agg.sorted(agg.byDay)
+	return u, nil
+}
+
+// wholeDays returns the UTC days lying entirely inside [since, until):
+// from the first midnight at or after since to the last at or before
+// until.
+func wholeDays(since, until time.Time) (first, end time.Time) {
+	first = since.Truncate(24 * time.Hour)
+	if first.Before(since) {
+		first = first.Add(24 * time.Hour)
+	}
+	return first, until.Truncate(24 * time.Hour)
+}
+
+// usageFromRollups adds the rolled-up days [first, end).
+func (db *DB) usageFromRollups(ctx context.Context, agg *usageAgg, teamID string, first, end time.Time) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT day, job_type, alias, calls, failed_calls, prompt_tokens, completion_tokens,
+		total_tokens, cost_micro_usd, client_cost_micro_usd FROM usage_daily WHERE team_id = $1 AND day >= $2 AND day < $3`,
+		teamID, first.Format(time.DateOnly), end.Format(time.DateOnly))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var day, jobType, alias string
+		var t gatehouse.UsageTotals
+		if err := rows.Scan(&day, &jobType, &alias, &t.Calls, &t.FailedCalls, &t.PromptTokens, &t.CompletionTokens,
+			&t.TotalTokens, &t.CostMicroUSD, &t.ClientCostMicroUSD); err != nil {
+			return err
+		}
+		agg.add(day, jobType, alias, t)
+	}
+	return rows.Err()
+}
+
+// usageFromCalls adds the calls made in [from, to), a partial day at most.
+func (db *DB) usageFromCalls(ctx context.Context, agg *usageAgg, teamID string, from, to time.Time) error {
+	if !from.Before(to) {
+		return nil
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT c.created_at, COALESCE(j.job_type, ''), c.alias, c.status, c.prompt_tokens,
+		c.completion_tokens, c.total_tokens, c.cost_micro_usd, c.client_cost_micro_usd
+		FROM llm_calls c LEFT JOIN jobs j ON j.id = c.job_id
+		WHERE c.team_id = $1 AND c.created_at >= $2 AND c.created_at < $3`, teamID, from, to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at time.Time
+		var jobType, alias, status string
+		t := gatehouse.UsageTotals{Calls: 1}
+		if err := rows.Scan(&at, &jobType, &alias, &status, &t.PromptTokens, &t.CompletionTokens, &t.TotalTokens,
+			&t.CostMicroUSD, &t.ClientCostMicroUSD); err != nil {
+			return err
+		}
+		if status != "success" {
+			t.FailedCalls = 1
+		}
+		agg.add(at.UTC().Format(time.DateOnly), jobType, alias, t)
+	}
+	return rows.Err()
+}
+
+// usageAgg sums usage rows into the report's totals and breakdowns.
+type usageAgg struct {
+	total                  gatehouse.UsageTotals
+	byType, byModel, byDay map[string]*gatehouse.UsageGroup
+}
+
+func newUsageAgg() *usageAgg {
+	return &usageAgg{byType: map[string]*gatehouse.UsageGroup{}, byModel: map[string]*gatehouse.UsageGroup{},
+		byDay: map[string]*gatehouse.UsageGroup{}}
+}
+
+func (a *usageAgg) group(m map[string]*gatehouse.UsageGroup, key string) *gatehouse.UsageGroup {
+	g := m[key]
+	if g == nil {
+		g = &gatehouse.UsageGroup{Key: key}
+		m[key] = g
+	}
+	return g
+}
+
+func (a *usageAgg) add(day, jobType, alias string, t gatehouse.UsageTotals) {
+	for _, dst := range []*gatehouse.UsageTotals{&a.total, &a.group(a.byType, jobType).UsageTotals,
+		&a.group(a.byModel, alias).UsageTotals, &a.group(a.byDay, day).UsageTotals} {
+		dst.Calls += t.Calls
+		dst.FailedCalls += t.FailedCalls
+		dst.PromptTokens += t.PromptTokens
+		dst.CompletionTokens += t.CompletionTokens
+		dst.TotalTokens += t.TotalTokens
+		dst.CostMicroUSD += t.CostMicroUSD
+		dst.ClientCostMicroUSD += t.ClientCostMicroUSD
+	}
+}
+
+// sorted lists a breakdown by key.
+func (a *usageAgg) sorted(m map[string]*gatehouse.UsageGroup) []gatehouse.UsageGroup {
+	out := make([]gatehouse.UsageGroup, 0, len(m))
+	for _, g := range m {
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(x, y gatehouse.UsageGroup) int { return strings.Compare(x.Key, y.Key) })
+	return out
 }
