@@ -28,7 +28,7 @@ type Change struct {
 // entity at a time, instead of as one large StateData: a fleet of a
 // million keys then never exists twice in memory. The loader may reuse
 // the value it passes once the call returns, so a sink copies what it
-// keeps. Keys arrive last, after every team.
+// keeps. Keys, when they come, come after every team.
 type StateSink interface {
 	PutOrganization(*Organization)
 	PutTeam(*Team)

@@ -29,11 +29,7 @@ const bulkSQLiteTxRows = 50_000
 
 // bulkInsert writes rows into table's columns. rows is iterated once; a
 // row slice may be reused by the iterator after it was yielded.
-// afterBatch, when not nil, runs every few hundred rows with a handle to
-// write other rows through: the loading transaction on SQLite (whose one
-// writer connection it holds), the pool on PostgreSQL (COPY holds its own
-// connection).
-func (db *DB) bulkInsert(ctx context.Context, table string, cols []string, rows iter.Seq[[]any], afterBatch func(q queryer) error) (n int64, err error) {
+func (db *DB) bulkInsert(ctx context.Context, table string, cols []string, rows iter.Seq[[]any]) (n int64, err error) {
 	restore, err := db.dropIndexesIfEmpty(ctx, table)
 	if err != nil {
 		return 0, err
@@ -44,9 +40,9 @@ func (db *DB) bulkInsert(ctx context.Context, table string, cols []string, rows 
 		}
 	}()
 	if db.dialect == Postgres {
-		return db.copyPostgres(ctx, table, cols, rows, afterBatch)
+		return db.copyPostgres(ctx, table, cols, rows)
 	}
-	return db.insertSQLite(ctx, table, cols, rows, afterBatch)
+	return db.insertSQLite(ctx, table, cols, rows)
 }
 
 // dropIndexesIfEmpty drops an empty table's secondary indexes and returns
@@ -107,11 +103,8 @@ func (db *DB) dropIndexesIfEmpty(ctx context.Context, table string) (restore fun
 	}, nil
 }
 
-// bulkBatchRows is how often afterBatch runs on PostgreSQL.
-const bulkBatchRows = 500
-
 // copyPostgres streams rows through COPY FROM STDIN on one connection.
-func (db *DB) copyPostgres(ctx context.Context, table string, cols []string, rows iter.Seq[[]any], afterBatch func(q queryer) error) (int64, error) {
+func (db *DB) copyPostgres(ctx context.Context, table string, cols []string, rows iter.Seq[[]any]) (int64, error) {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return 0, err
@@ -125,14 +118,7 @@ func (db *DB) copyPostgres(ctx context.Context, table string, cols []string, row
 		}
 		next, stop := iter.Pull(rows)
 		defer stop()
-		src := &pullSource{next: next}
-		if afterBatch != nil {
-			src.every = func() error { return afterBatch(db.write) }
-		}
-		n, err = pc.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, src)
-		if err == nil {
-			err = src.err
-		}
+		n, err = pc.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, &pullSource{next: next})
 		return err
 	})
 	if err != nil {
@@ -141,33 +127,23 @@ func (db *DB) copyPostgres(ctx context.Context, table string, cols []string, row
 	return n, nil
 }
 
-// pullSource adapts a pulled iterator to pgx.CopyFromSource, running
-// every (when set) each bulkBatchRows rows.
+// pullSource adapts a pulled iterator to pgx.CopyFromSource.
 type pullSource struct {
-	next  func() ([]any, bool)
-	row   []any
-	every func() error
-	n     int
-	err   error
+	next func() ([]any, bool)
+	row  []any
 }
 
 func (s *pullSource) Next() bool {
-	if s.every != nil && s.n > 0 && s.n%bulkBatchRows == 0 {
-		if s.err = s.every(); s.err != nil {
-			return false
-		}
-	}
 	var ok bool
 	s.row, ok = s.next()
-	s.n++
 	return ok
 }
 func (s *pullSource) Values() ([]any, error) { return s.row, nil }
-func (s *pullSource) Err() error             { return s.err }
+func (s *pullSource) Err() error             { return nil }
 
 // insertSQLite writes rows with multi-row INSERTs on the writer, in
 // transactions of bulkSQLiteTxRows rows.
-func (db *DB) insertSQLite(ctx context.Context, table string, cols []string, rows iter.Seq[[]any], afterBatch func(q queryer) error) (int64, error) {
+func (db *DB) insertSQLite(ctx context.Context, table string, cols []string, rows iter.Seq[[]any]) (int64, error) {
 	// SQLite binds at most 32766 parameters a statement; 500 rows of the
 	// widest table (30 columns) stay well below.
 	// Tables with several indexes touch pages all over the file; the
@@ -220,11 +196,6 @@ func (db *DB) insertSQLite(ctx context.Context, table string, cols []string, row
 		}
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
-		}
-		if afterBatch != nil {
-			if err := afterBatch(tx); err != nil {
-				return err
-			}
 		}
 		total += int64(nrows)
 		inTx += nrows
@@ -280,7 +251,7 @@ func (db *DB) BulkOrganizations(ctx context.Context, orgs iter.Seq[*gatehouse.Or
 				return
 			}
 		}
-	}, nil)
+	})
 }
 
 // BulkTeams inserts teams with their balances as given, and their access
@@ -306,7 +277,7 @@ func (db *DB) BulkTeams(ctx context.Context, teams iter.Seq[*gatehouse.Team]) (i
 				return
 			}
 		}
-	}, nil)
+	})
 	if err != nil {
 		return n, err
 	}
@@ -318,7 +289,7 @@ func (db *DB) BulkTeams(ctx context.Context, teams iter.Seq[*gatehouse.Team]) (i
 				return
 			}
 		}
-	}, nil)
+	})
 	return n, err
 }
 
@@ -335,7 +306,7 @@ func (db *DB) BulkKeys(ctx context.Context, keys iter.Seq[*gatehouse.Key]) (int6
 				return
 			}
 		}
-	}, nil)
+	})
 }
 
 // BulkControlPlaneDone records a full-reload marker in the change feed,
@@ -361,7 +332,7 @@ func (db *DB) BulkJobs(ctx context.Context, jobs iter.Seq[*gatehouse.Job]) (int6
 				return
 			}
 		}
-	}, nil)
+	})
 }
 
 // BulkCall is a call to bulk-load with the type of its job, which the
@@ -377,13 +348,12 @@ const callColumns = `id, job_id, team_id, organization_id, key_id, alias, served
 	reasoning_tokens, total_tokens, usage_source, cost_micro_usd, client_cost_micro_usd, latency_ms, first_token_ms,
 	attempts, request_body, response_body, created_at`
 
-// BulkCalls inserts call records and adds them to the usage rollups, as
-// recording them one by one would. Calls grouped by team roll up in
-// fewest writes.
+// BulkCalls inserts call records. It leaves the usage rollups alone: add
+// the same calls with BulkUsage (loading calls in time order and rolling
+// them up team by team each writes its rows in key order).
 func (db *DB) BulkCalls(ctx context.Context, calls iter.Seq[BulkCall]) (int64, error) {
-	roll := newUsageRollup()
 	row := make([]any, 30)
-	n, err := db.bulkInsert(ctx, "llm_calls", columnsOf(callColumns), func(yield func([]any) bool) {
+	return db.bulkInsert(ctx, "llm_calls", columnsOf(callColumns), func(yield func([]any) bool) {
 		for bc := range calls {
 			c := bc.Call
 			copy(row, []any{c.ID, c.JobID, c.TeamID, c.OrganizationID, c.KeyID, c.Alias, c.ServedAlias, c.Provider,
@@ -391,21 +361,42 @@ func (db *DB) BulkCalls(ctx context.Context, calls iter.Seq[BulkCall]) (int64, e
 				c.PromptTokens, c.CompletionTokens, c.CachedTokens, c.CacheWriteTokens, c.ReasoningTokens, c.TotalTokens,
 				c.UsageSource, c.CostMicroUSD, c.ClientCostMicro, c.LatencyMS, c.FirstTokenMS, c.Attempts, c.RequestBody,
 				c.ResponseBody, c.CreatedAt})
-			roll.add(bc.JobType, c)
 			if !yield(row) {
 				return
 			}
 		}
-	}, func(q queryer) error {
-		if roll.size() < usageBulkFlush {
-			return nil
-		}
-		return roll.writeBulk(ctx, q, db.dialect)
 	})
-	if err == nil {
-		err = roll.writeBulk(ctx, db.write, db.dialect)
+}
+
+// BulkUsage adds calls to the usage rollups, as recording them would,
+// and returns how many rollup rows it wrote. Calls grouped by team roll
+// up in the fewest writes.
+func (db *DB) BulkUsage(ctx context.Context, calls iter.Seq[BulkCall]) (int64, error) {
+	roll := newUsageRollup()
+	var n int64
+	flush := func() error {
+		n += int64(len(roll.daily))
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := roll.writeBulk(ctx, tx, db.dialect); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
 	}
-	return n, err
+	team := ""
+	for bc := range calls {
+		if bc.TeamID != team && roll.size() >= usageBulkFlush {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+		team = bc.TeamID
+		roll.add(bc.JobType, bc.Call)
+	}
+	return n, flush()
 }
 
 // usageBulkFlush is how many distinct rollup rows bulk loading gathers
@@ -424,7 +415,7 @@ func (db *DB) BulkLedger(ctx context.Context, entries iter.Seq[*gatehouse.Ledger
 				return
 			}
 		}
-	}, nil)
+	})
 }
 
 // BulkAudit inserts audit entries as given.
@@ -439,7 +430,7 @@ func (db *DB) BulkAudit(ctx context.Context, entries iter.Seq[*gatehouse.AuditEn
 				return
 			}
 		}
-	}, nil)
+	})
 }
 
 // nullableJSON stores empty or null JSON as SQL NULL.

@@ -72,11 +72,11 @@ func (db *DB) FindKeyByHash(ctx context.Context, hash string) (*gatehouse.Key, e
 	return k, err
 }
 
-// LoadControlPlane streams the whole control plane into sink from one
-// consistent read, and returns the version it reflects. Rows are read
-// into values the sink must copy from (see gatehouse.StateSink), and only
-// the columns the request path uses are read: a million keys load without
-// a million allocations of what nothing reads.
+// LoadControlPlane streams the control plane but its keys (LoadKeys) into
+// sink from one consistent read, and returns the version it reflects.
+// Rows are read into values the sink must copy from (see
+// gatehouse.StateSink), and of teams only the columns the request path
+// uses.
 func (db *DB) LoadControlPlane(ctx context.Context, sink gatehouse.StateSink) (int64, error) {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.dialect == Postgres {
@@ -173,20 +173,65 @@ func (db *DB) LoadControlPlane(ctx context.Context, sink gatehouse.StateSink) (i
 	}); err != nil {
 		return 0, err
 	}
-	var k gatehouse.Key
-	if err := each(ctx, tx, `SELECT id, team_id, key_hash, rpm_limit, tpm_limit, concurrency_limit, expires_at
-		FROM virtual_keys WHERE revoked_at IS NULL`, func(r *sql.Rows) error {
-		k = gatehouse.Key{}
-		if err := r.Scan(&k.ID, &k.TeamID, &k.Hash, &k.RateLimits.RequestsPerMinute, &k.RateLimits.TokensPerMinute,
-			&k.RateLimits.Concurrent, &k.ExpiresAt); err != nil {
+	return version, tx.Commit()
+}
+
+// LoadKeys streams every usable virtual key into put, reading parts
+// slices of the table at once on as many connections (each slice a
+// range of rows in storage order, so each is one sequential read). put is
+// called from several goroutines and must be safe for that; it may reuse
+// nothing it is given. The slices are separate reads, so a key changed
+// while they run may appear as it was before or after the change: the
+// caller reconciles with the change feed (see package state).
+func (db *DB) LoadKeys(ctx context.Context, parts int, put func(*gatehouse.Key)) error {
+	parts = max(1, parts)
+	var ranges [][2]any
+	if db.dialect == SQLite && parts > 1 {
+		var lo, hi sql.NullInt64
+		if err := db.sql.QueryRowContext(ctx, `SELECT MIN(rowid), MAX(rowid) FROM virtual_keys`).Scan(&lo, &hi); err != nil {
 			return err
 		}
-		sink.PutKey(&k)
-		return nil
-	}); err != nil {
-		return 0, err
+		if !lo.Valid {
+			return nil
+		}
+		step := (hi.Int64 - lo.Int64 + int64(parts)) / int64(parts)
+		for from := lo.Int64; from <= hi.Int64; from += step {
+			ranges = append(ranges, [2]any{from, from + step})
+		}
+	} else {
+		ranges = [][2]any{{nil, nil}}
 	}
-	return version, tx.Commit()
+	query := `SELECT id, team_id, key_hash, rpm_limit, tpm_limit, concurrency_limit, expires_at FROM virtual_keys WHERE revoked_at IS NULL`
+	errs := make(chan error, len(ranges))
+	for _, r := range ranges {
+		go func() {
+			q, args := query, []any(nil)
+			if r[0] != nil {
+				q, args = query+` AND rowid >= $1 AND rowid < $2`, r[:]
+			}
+			rows, err := db.sql.QueryContext(ctx, q, args...)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k gatehouse.Key
+				if err := rows.Scan(&k.ID, &k.TeamID, &k.Hash, &k.RateLimits.RequestsPerMinute, &k.RateLimits.TokensPerMinute,
+					&k.RateLimits.Concurrent, &k.ExpiresAt); err != nil {
+					errs <- err
+					return
+				}
+				put(&k)
+			}
+			errs <- rows.Err()
+		}()
+	}
+	var err error
+	for range ranges {
+		err = errors.Join(err, <-errs)
+	}
+	return err
 }
 
 // joinStrings aggregates a text column into one string separated by the

@@ -27,23 +27,33 @@ func TestConformanceKeysetPagination(t *testing.T) {
 		lists := map[string]lister{
 			"jobs": func(p gatehouse.Page) ([]string, gatehouse.Cursor, int, error) {
 				js, total, err := db.ListJobs(ctx, gatehouse.JobFilter{TeamID: hot, Page: p})
-				return ids(js, func(j *gatehouse.Job) (string, gatehouse.Cursor) { return j.ID, gatehouse.Cursor{Time: j.CreatedAt, ID: j.ID} }, total, err)
+				return ids(js, func(j *gatehouse.Job) (string, gatehouse.Cursor) {
+					return j.ID, gatehouse.Cursor{Time: j.CreatedAt, ID: j.ID}
+				}, total, err)
 			},
 			"jobs of one type": func(p gatehouse.Page) ([]string, gatehouse.Cursor, int, error) {
 				js, total, err := db.ListJobs(ctx, gatehouse.JobFilter{TeamID: hot, JobType: "summarize", Page: p})
-				return ids(js, func(j *gatehouse.Job) (string, gatehouse.Cursor) { return j.ID, gatehouse.Cursor{Time: j.CreatedAt, ID: j.ID} }, total, err)
+				return ids(js, func(j *gatehouse.Job) (string, gatehouse.Cursor) {
+					return j.ID, gatehouse.Cursor{Time: j.CreatedAt, ID: j.ID}
+				}, total, err)
 			},
 			"ledger": func(p gatehouse.Page) ([]string, gatehouse.Cursor, int, error) {
 				es, total, err := db.ListLedger(ctx, hot, p)
-				return ids(es, func(e *gatehouse.LedgerEntry) (string, gatehouse.Cursor) { return e.ID, gatehouse.Cursor{Time: e.CreatedAt, ID: e.ID} }, total, err)
+				return ids(es, func(e *gatehouse.LedgerEntry) (string, gatehouse.Cursor) {
+					return e.ID, gatehouse.Cursor{Time: e.CreatedAt, ID: e.ID}
+				}, total, err)
 			},
 			"audit": func(p gatehouse.Page) ([]string, gatehouse.Cursor, int, error) {
 				es, total, err := db.ListAudit(ctx, gatehouse.AuditFilter{ResourceType: "team", Action: "key.create", Page: p})
-				return ids(es, func(e *gatehouse.AuditEntry) (string, gatehouse.Cursor) { return e.ID, gatehouse.Cursor{Time: e.CreatedAt, ID: e.ID} }, total, err)
+				return ids(es, func(e *gatehouse.AuditEntry) (string, gatehouse.Cursor) {
+					return e.ID, gatehouse.Cursor{Time: e.CreatedAt, ID: e.ID}
+				}, total, err)
 			},
 			"keys": func(p gatehouse.Page) ([]string, gatehouse.Cursor, int, error) {
 				ks, total, err := db.ListKeys(ctx, hot, p)
-				return ids(ks, func(k *gatehouse.Key) (string, gatehouse.Cursor) { return k.ID, gatehouse.Cursor{Time: k.CreatedAt, ID: k.ID} }, total, err)
+				return ids(ks, func(k *gatehouse.Key) (string, gatehouse.Cursor) {
+					return k.ID, gatehouse.Cursor{Time: k.CreatedAt, ID: k.ID}
+				}, total, err)
 			},
 			"teams": func(p gatehouse.Page) ([]string, gatehouse.Cursor, int, error) {
 				ts, total, err := db.ListTeams(ctx, gatehouse.TeamFilter{Page: p})
@@ -55,7 +65,9 @@ func TestConformanceKeysetPagination(t *testing.T) {
 					return nil, gatehouse.Cursor{}, 0, err
 				}
 				cs, err := db.JobCalls(ctx, hot, jobs[0].ID, p)
-				return ids(cs, func(c *gatehouse.Call) (string, gatehouse.Cursor) { return c.ID, gatehouse.Cursor{Time: c.CreatedAt, ID: c.ID} }, -1, err)
+				return ids(cs, func(c *gatehouse.Call) (string, gatehouse.Cursor) {
+					return c.ID, gatehouse.Cursor{Time: c.CreatedAt, ID: c.ID}
+				}, -1, err)
 			},
 		}
 		for name, list := range lists {

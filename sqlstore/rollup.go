@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -149,12 +150,18 @@ func (u *usageRollup) write(ctx context.Context, tx *Tx) error {
 	return nil
 }
 
-// writeBulk is write for bulk loading: many rows per statement, and
-// empties u.
-func (u *usageRollup) writeBulk(ctx context.Context, q queryer, d Dialect) error {
+// writeBulk is write for bulk loading, in tx: many rows per statement,
+// the full-size statement prepared once; it empties u.
+func (u *usageRollup) writeBulk(ctx context.Context, tx *sql.Tx, d Dialect) error {
 	const perStmt = 500
 	keys := u.sortedKeys()
 	args := make([]any, 0, perStmt*11)
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
 	for len(keys) > 0 {
 		n := min(perStmt, len(keys))
 		args = args[:0]
@@ -162,11 +169,23 @@ func (u *usageRollup) writeBulk(ctx context.Context, q queryer, d Dialect) error
 			s := u.daily[k]
 			args = append(args, k.team, k.day, k.jobType, k.alias, s.calls, s.failed, s.prompt, s.completion, s.total, s.cost, s.clientCost)
 		}
-		if _, err := q.ExecContext(ctx, fmt.Sprintf(usageDailyUpsert, valueRows(d, n, 11)), args...); err != nil {
+		var err error
+		if n == perStmt {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, fmt.Sprintf(usageDailyUpsert, valueRows(d, n, 11))); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, fmt.Sprintf(usageDailyUpsert, valueRows(d, n, 11)), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("usage rollup: %w", err)
 		}
 		keys = keys[n:]
 	}
+	q := tx
 	names := slices.Sorted(maps.Keys(u.aliases))
 	for len(names) > 0 {
 		n := min(perStmt, len(names))

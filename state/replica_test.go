@@ -370,3 +370,141 @@ func diff(got, want string) string {
 	}
 	return "(equal)"
 }
+
+// gatedKeys reads the keys as they are when loading starts, then holds
+// them until released: the slowest possible key load, delivering copies
+// that went stale while it waited.
+type gatedKeys struct {
+	*sqlstore.DB
+	release chan struct{}
+}
+
+func (g *gatedKeys) LoadKeys(ctx context.Context, parts int, put func(*gatehouse.Key)) error {
+	var stale []gatehouse.Key
+	if err := g.DB.LoadKeys(ctx, parts, func(k *gatehouse.Key) { stale = append(stale, *k) }); err != nil {
+		return err
+	}
+	<-g.release
+	for i := range stale {
+		put(&stale[i])
+	}
+	return nil
+}
+
+// A replica started with Start serves every key before its keys have
+// loaded (looking them up in the database), and a key revoked or created
+// while they load ends up right once they have: the load's older copy of
+// a revoked key does not bring it back.
+func TestStartServesKeysWhileTheyLoad(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		withSealer(t, db)
+		if err := db.CreateOrganization(ctx, &gatehouse.Organization{ID: "o", Name: "O"}); err != nil {
+			t.Fatal(err)
+		}
+		var keys []*gatehouse.NewKey
+		for i := range 3 {
+			nk, err := db.CreateTeam(ctx, &gatehouse.Team{ID: fmt.Sprintf("t%d", i), OrganizationID: "o"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, nk)
+		}
+		loader := &gatedKeys{DB: db, release: make(chan struct{})}
+		loaded := make(chan error, 1)
+		st, err := state.Start(ctx, loader, nil, func(err error) { loaded <- err })
+		if err != nil {
+			t.Fatal(err)
+		}
+		auth := func(secret string) string {
+			_, err := st.Snapshot().Authenticate(secret, time.Now())
+			return gatehouse.ErrorCode(err)
+		}
+		if st.Stats().Warm {
+			t.Fatal("warm before the keys loaded")
+		}
+		for _, k := range keys {
+			if code := auth(k.Secret); code != "" {
+				t.Fatalf("key of %s before the keys loaded: %q", k.Key.TeamID, code)
+			}
+		}
+		if st.Stats().KeyFallbacks == 0 {
+			t.Fatal("no database lookups while the keys loaded")
+		}
+		if _, err := db.RevokeKey(ctx, keys[0].Key.TeamID, keys[0].Key.ID); err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := db.CreateKey(ctx, "t1", "new", nil, gatehouse.RateLimits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if code := auth(keys[0].Secret); code != gatehouse.EUNAUTHORIZED {
+			t.Errorf("revoked while loading: %q", code)
+		}
+		close(loader.release)
+		if err := <-loaded; err != nil {
+			t.Fatal(err)
+		}
+		before := st.Stats().KeyFallbacks
+		for secret, want := range map[string]string{keys[0].Secret: gatehouse.EUNAUTHORIZED, keys[1].Secret: "", keys[2].Secret: "",
+			fresh.Secret: "", "gh-sk-nope": gatehouse.EUNAUTHORIZED} {
+			if code := auth(secret); code != want {
+				t.Errorf("after loading, %s…: %q, want %q", secret[:10], code, want)
+			}
+		}
+		if s := st.Stats(); !s.Warm || s.KeyFallbacks != before {
+			t.Errorf("after loading: %+v (a warm replica must not read the database for keys)", s)
+		}
+	})
+}
+
+// A running replica picks up a change made through another handle on its
+// own: by polling on SQLite, by notification on PostgreSQL.
+func TestRunPicksUpChangesMadeElsewhere(t *testing.T) {
+	for _, be := range storetest.Backends(t) {
+		t.Run(be.Name, func(t *testing.T) {
+			url := be.URL(t)
+			writer := withSealer(t, openURL(t, be.Name, url))
+			reader := openURL(t, be.Name, url)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if err := writer.CreateOrganization(ctx, &gatehouse.Organization{ID: "o", Name: "O"}); err != nil {
+				t.Fatal(err)
+			}
+			nk, err := writer.CreateTeam(ctx, &gatehouse.Team{ID: "t", OrganizationID: "o"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := state.New(ctx, reader, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			go st.Run(ctx)
+			if be.Name == "postgres" {
+				deadline := time.Now().Add(10 * time.Second)
+				for !st.Stats().Listening && time.Now().Before(deadline) {
+					time.Sleep(10 * time.Millisecond)
+				}
+				if !st.Stats().Listening {
+					t.Fatal("not listening for PostgreSQL notifications")
+				}
+			}
+			if _, err := writer.RevokeKey(ctx, "t", nk.Key.ID); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second) // generous: the benchmark measures the real latency
+			for {
+				if _, err := st.Snapshot().Authenticate(nk.Secret, time.Now()); gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the revocation never reached the running replica")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+}

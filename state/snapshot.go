@@ -1,7 +1,9 @@
 package state
 
 import (
+	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"time"
 
@@ -55,6 +57,9 @@ func (v *Snapshot) Authenticate(presented string, now time.Time) (*Caller, error
 		}
 	}
 	v.s.mu.RUnlock()
+	if r == nil && !v.s.warm.Load() {
+		k, t, o = v.s.keyFromDatabase(h)
+	}
 	if k == nil {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Invalid API key.")
 	}
@@ -68,6 +73,37 @@ func (v *Snapshot) Authenticate(presented string, now time.Time) (*Caller, error
 		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "Team %q is %s; contact your provider.", t.ID, t.Status)
 	}
 	return &Caller{Key: k, Team: t, Org: o}, nil
+}
+
+// keyFallbackTimeout bounds a key lookup in the database while keys load.
+const keyFallbackTimeout = 5 * time.Second
+
+// keyFromDatabase looks a key up in the database, for the seconds after a
+// start while keys still load: the key as stored now, with its team and
+// organization from memory (they load before the replica serves).
+func (s *State) keyFromDatabase(h [32]byte) (*gatehouse.Key, *gatehouse.Team, *gatehouse.Organization) {
+	s.stats.fallbacks.Add(1)
+	ctx, cancel := context.WithTimeout(context.Background(), keyFallbackTimeout)
+	defer cancel()
+	k, err := s.loader.FindKeyByHash(ctx, hex.EncodeToString(h[:]))
+	if err != nil {
+		if !gone(err) {
+			s.logger.Warn("state: key lookup in the database failed", "err", err)
+		}
+		return nil, nil, nil
+	}
+	if k.RevokedAt != nil {
+		return nil, nil, nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	slot, ok := s.idx.teams[k.TeamID]
+	if !ok {
+		return nil, nil, nil
+	}
+	t := s.idx.teamSlots[slot]
+	lean := &gatehouse.Key{ID: k.ID, TeamID: t.ID, RateLimits: k.RateLimits, ExpiresAt: k.ExpiresAt}
+	return lean, t, s.idx.orgs[t.OrganizationID]
 }
 
 // Authorize checks that the caller's team may use the alias it named and

@@ -5,12 +5,13 @@
 // It is kept fresh by the change feed (see sqlstore's change()): every
 // control-plane change records the entities it touched, in its own
 // transaction, under a new version. A replica asks for the entries after
-// the version it has applied (every PollInterval, and at once when
-// PostgreSQL notifies it of a change) and reloads just those entities by
-// id, so a change costs each replica O(the change), not O(the fleet). The
-// replica that made a change applies it before answering (Refresh), so
-// its callers read their writes. A replica that starts, or finds the
-// entries it needs pruned, loads everything once.
+// the version it has applied (at once when PostgreSQL notifies it of a
+// change, and every PollInterval regardless) and reloads just those
+// entities by id, so a change costs each replica O(the change), not O(the
+// fleet). The replica that made a change applies it before answering
+// (Refresh), so its callers read their writes. A replica that finds the
+// entries it needs pruned loads everything again; one that starts loads
+// everything but the keys at once and the keys in the background (Start).
 package state
 
 import (
@@ -25,9 +26,14 @@ import (
 	"github.com/gatehouse-llm/gatehouse"
 )
 
-// PollInterval is how often replicas look for changes made elsewhere
-// (notifications usually arrive first).
-const PollInterval = 250 * time.Millisecond
+// PollInterval is how often replicas look for changes made elsewhere: a
+// version read, cheap enough to run ten times a second. While PostgreSQL
+// notifications arrive (ListenPollInterval) polling only covers a lost
+// connection.
+const (
+	PollInterval       = 100 * time.Millisecond
+	ListenPollInterval = time.Second
+)
 
 // maxCatchUp is the most feed entries a replica applies one by one; when
 // further behind, loading everything is about as cheap.
@@ -38,6 +44,9 @@ type Loader interface {
 	// LoadControlPlane streams everything the request path needs, as of
 	// the version it returns.
 	LoadControlPlane(ctx context.Context, sink gatehouse.StateSink) (version int64, err error)
+	// LoadKeys streams every usable key, reading parts slices at once;
+	// put must be safe for concurrent use.
+	LoadKeys(ctx context.Context, parts int, put func(*gatehouse.Key)) error
 	// ChangesSince returns the feed after a version (see sqlstore).
 	ChangesSince(ctx context.Context, after int64, limit int) (changes []gatehouse.Change, version int64, complete bool, err error)
 	FindOrganization(ctx context.Context, id string) (*gatehouse.Organization, error)
@@ -67,17 +76,34 @@ type State struct {
 
 	syncMu sync.Mutex // one catch-up at a time
 	wake   chan struct{}
-	stats  struct{ reloads, applied atomic.Int64 }
+	stats  struct{ reloads, applied, fallbacks atomic.Int64 }
+
+	// warm is false while Start's background load of the keys runs; a key
+	// not found in memory meanwhile is looked up in the database, and keys
+	// the feed changes meanwhile are noted in dirty so the load does not
+	// put back an older copy. Both are guarded by mu.
+	warm     atomic.Bool
+	dirty    map[[32]byte]struct{}
+	warmedIn time.Duration
+
+	listening atomic.Bool // notifications are arriving
 }
 
-// Stats counts a State's work since it started: full loads and entities
-// applied from the feed.
+// Stats counts a State's work since it started: full loads, entities
+// applied from the feed, and keys looked up in the database while the
+// keys were still loading.
 type Stats struct {
-	FullLoads, EntitiesApplied int64
-	Version                    int64
+	FullLoads, EntitiesApplied, KeyFallbacks int64
+	Version                                  int64
+	// Warm reports whether every key is in memory, and WarmedIn how long
+	// loading them took (Start).
+	Warm     bool
+	WarmedIn time.Duration
+	// Listening reports whether change notifications are arriving.
+	Listening bool
 }
 
-// New loads the control plane.
+// New loads the whole control plane, keys included, before it returns.
 func New(ctx context.Context, loader Loader, logger *slog.Logger) (*State, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -88,12 +114,115 @@ func New(ctx context.Context, loader Loader, logger *slog.Logger) (*State, error
 	if err := s.reloadLocked(ctx); err != nil {
 		return nil, err
 	}
+	s.warm.Store(true)
 	return s, nil
 }
 
+// Start loads everything but the keys and returns, loading the keys in
+// the background: a replica serves within a second of starting however
+// many keys there are. Until they are all in memory, a key not found
+// there is looked up in the database (one indexed read), so every key
+// works from the first request; afterwards no request reads the
+// database to authenticate. done, when not nil, receives the outcome of
+// the background load.
+func Start(ctx context.Context, loader Loader, logger *slog.Logger, done func(error)) (*State, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &State{loader: loader, logger: logger, idx: newIndex(), wake: make(chan struct{}, 1), dirty: map[[32]byte]struct{}{}}
+	s.syncMu.Lock()
+	start := time.Now()
+	version, err := loader.LoadControlPlane(ctx, s.idx)
+	s.syncMu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	s.idx.version = version
+	s.stats.reloads.Add(1)
+	s.logger.Info("state: loaded the control plane; loading keys in the background", "version", version,
+		"teams", len(s.idx.teams), "took", time.Since(start).Round(time.Millisecond))
+	go func() {
+		err := s.warmKeys(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.logger.Error("state: loading keys failed; looking keys up in the database until a reload succeeds", "err", err)
+		}
+		if done != nil {
+			done(err)
+		}
+	}()
+	return s, nil
+}
+
+// warmKeys loads every key into the live index in batches, skipping keys
+// the feed has changed meanwhile (its copy is newer), then marks the
+// state warm.
+func (s *State) warmKeys(ctx context.Context) error {
+	start := time.Now()
+	s.mu.RLock()
+	into := s.idx // a full reload meanwhile replaces it, keys included
+	s.mu.RUnlock()
+	var mu sync.Mutex
+	batches := map[*[]gatehouse.Key]bool{}
+	flush := func(b *[]gatehouse.Key) {
+		s.mu.Lock()
+		for i := range *b {
+			if s.idx != into {
+				break
+			}
+			k := &(*b)[i]
+			if h, ok := parseHash(k.Hash); ok {
+				if _, changed := s.dirty[h]; !changed {
+					s.idx.PutKey(k)
+				}
+			}
+		}
+		s.mu.Unlock()
+		*b = (*b)[:0]
+	}
+	// Each loading goroutine fills its own batch; batches are applied
+	// under the write lock a thousand keys at a time, so readers wait
+	// microseconds, not the whole load.
+	local := sync.Pool{New: func() any {
+		b := make([]gatehouse.Key, 0, 1024)
+		mu.Lock()
+		batches[&b] = true
+		mu.Unlock()
+		return &b
+	}}
+	err := s.loader.LoadKeys(ctx, keyLoadParts, func(k *gatehouse.Key) {
+		b := local.Get().(*[]gatehouse.Key)
+		*b = append(*b, *k)
+		if len(*b) == cap(*b) {
+			flush(b)
+		}
+		local.Put(b)
+	})
+	mu.Lock()
+	for b := range batches {
+		flush(b)
+	}
+	mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.dirty = nil
+	s.warmedIn = time.Since(start)
+	n := s.idx.keys.live
+	s.mu.Unlock()
+	s.warm.Store(true)
+	s.logger.Info("state: keys loaded", "keys", n, "took", s.warmedIn.Round(time.Millisecond))
+	return nil
+}
+
+// keyLoadParts is how many slices of the key table load at once.
+const keyLoadParts = 4
+
 // NewStatic serves fixed data, for tests of code that reads state.
 func NewStatic(d *gatehouse.StateData) *State {
-	return &State{logger: slog.New(slog.DiscardHandler), idx: load(d), wake: make(chan struct{}, 1)}
+	s := &State{logger: slog.New(slog.DiscardHandler), idx: load(d), wake: make(chan struct{}, 1)}
+	s.warm.Store(true)
+	return s
 }
 
 // Snapshot returns the read view. It never blocks on a database.
@@ -102,9 +231,10 @@ func (s *State) Snapshot() *Snapshot { return &Snapshot{s: s} }
 // Stats reports the work done so far.
 func (s *State) Stats() Stats {
 	s.mu.RLock()
-	v := s.idx.version
+	v, warmedIn := s.idx.version, s.warmedIn
 	s.mu.RUnlock()
-	return Stats{FullLoads: s.stats.reloads.Load(), EntitiesApplied: s.stats.applied.Load(), Version: v}
+	return Stats{FullLoads: s.stats.reloads.Load(), EntitiesApplied: s.stats.applied.Load(), KeyFallbacks: s.stats.fallbacks.Load(),
+		Version: v, Warm: s.warm.Load(), WarmedIn: warmedIn, Listening: s.listening.Load()}
 }
 
 // Refresh applies every change committed so far: after a write returns,
@@ -152,6 +282,13 @@ func (s *State) syncLocked(ctx context.Context) error {
 	s.mu.Lock()
 	for _, e := range loaded {
 		e.apply(s.idx)
+	}
+	if s.dirty != nil { // keys still loading: the feed's copies are newer
+		for _, c := range changes {
+			if h, ok := parseHash(c.ID); ok && c.Kind == gatehouse.ChangeKey {
+				s.dirty[h] = struct{}{}
+			}
+		}
 	}
 	if version > s.idx.version {
 		s.idx.version = version
@@ -253,6 +390,16 @@ func (s *State) reloadLocked(ctx context.Context) error {
 		return err
 	}
 	x.version = version
+	// Keys load in parallel slices, possibly a little newer than version;
+	// the catch-up below re-reads whatever changed since.
+	var mu sync.Mutex
+	if err := s.loader.LoadKeys(ctx, keyLoadParts, func(k *gatehouse.Key) {
+		mu.Lock()
+		x.PutKey(k)
+		mu.Unlock()
+	}); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	s.idx = x
 	s.mu.Unlock()
@@ -275,13 +422,18 @@ func (s *State) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(PollInterval)
 	defer t.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if s.listening.Load() && time.Since(last) < ListenPollInterval {
+				continue
+			}
 		case <-s.wake:
 		}
+		last = time.Now()
 		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
 			s.logger.Warn("state: catching up with the change feed failed; serving what is loaded", "err", err)
 		}
@@ -292,7 +444,8 @@ func (s *State) Run(ctx context.Context) {
 // failure; polling covers the gaps.
 func (s *State) listen(ctx context.Context, l Listener) {
 	for ctx.Err() == nil {
-		err := l.ListenForChanges(ctx, s.poke, s.poke)
+		err := l.ListenForChanges(ctx, func() { s.listening.Store(true); s.poke() }, s.poke)
+		s.listening.Store(false)
 		if errors.Is(err, errors.ErrUnsupported) {
 			return
 		}

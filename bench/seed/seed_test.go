@@ -43,6 +43,7 @@ func TestFleetIsConsistent(t *testing.T) {
 
 		var jobs, calls int
 		for i := range size.Teams {
+			var teamCalls, teamTokens int64
 			id := seed.TeamID(i)
 			team, err := db.FindTeam(ctx, id)
 			if err != nil {
@@ -69,6 +70,7 @@ func TestFleetIsConsistent(t *testing.T) {
 				if tokens != j.TotalTokens {
 					t.Errorf("job %s: calls hold %d tokens, the job %d", jobID, tokens, j.TotalTokens)
 				}
+				teamCalls, teamTokens = teamCalls+int64(n), teamTokens+tokens
 				jobs++
 				calls += n
 			}
@@ -76,8 +78,9 @@ func TestFleetIsConsistent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if usage.Jobs != int64(f.TeamJobs(i)) {
-				t.Errorf("team %s usage counts %d jobs, want %d", id, usage.Jobs, f.TeamJobs(i))
+			if usage.Jobs != int64(f.TeamJobs(i)) || usage.Totals.Calls != teamCalls || usage.Totals.TotalTokens != teamTokens {
+				t.Errorf("team %s usage counts %d jobs, %d calls, %d tokens; want %d, %d, %d", id, usage.Jobs,
+					usage.Totals.Calls, usage.Totals.TotalTokens, f.TeamJobs(i), teamCalls, teamTokens)
 			}
 		}
 		if jobs != size.Jobs || calls != size.Calls {

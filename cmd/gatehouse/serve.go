@@ -65,7 +65,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
-	st, err := state.New(ctx, db, logger)
+	// Keys load in the background (looked up in the database until they
+	// have), so a replica serves within a second at any fleet size.
+	st, err := state.Start(ctx, db, logger, nil)
 	if err != nil {
 		return fmt.Errorf("load control plane: %w", err)
 	}
