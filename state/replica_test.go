@@ -508,3 +508,90 @@ func TestRunPicksUpChangesMadeElsewhere(t *testing.T) {
 		})
 	}
 }
+
+// A replica whose feed entries were pruned before it read them loads
+// everything again and ends up right; one that can catch up from the feed
+// applies exactly the entities the changes touched.
+func TestReplicaBehindPrunedFeedReloads(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		withSealer(t, db)
+		if err := db.CreateOrganization(ctx, &gatehouse.Organization{ID: "o", Name: "O"}); err != nil {
+			t.Fatal(err)
+		}
+		nk, err := db.CreateTeam(ctx, &gatehouse.Team{ID: "t", OrganizationID: "o"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := state.New(ctx, db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Caught up from the feed: a revocation reloads one key, nothing else.
+		if _, err := db.RevokeKey(ctx, "t", nk.Key.ID); err != nil {
+			t.Fatal(err)
+		}
+		before := st.Stats()
+		if err := st.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if after := st.Stats(); after.EntitiesApplied-before.EntitiesApplied != 1 || after.FullLoads != before.FullLoads {
+			t.Errorf("a revocation applied %d entities and %d full loads; want 1 and 0",
+				after.EntitiesApplied-before.EntitiesApplied, after.FullLoads-before.FullLoads)
+		}
+		// A group many teams use, and an alias in it: changing either
+		// reloads the group or alias, never the teams.
+		if err := db.CreateAlias(ctx, &gatehouse.Alias{Alias: "a", LiteLLMModel: "mock/echo", Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreateAccessGroup(ctx, &gatehouse.AccessGroup{Name: "g", ModelAliases: []string{"a"}}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			if _, err := db.CreateTeam(ctx, &gatehouse.Team{ID: fmt.Sprintf("g%d", i), OrganizationID: "o", AccessGroups: []string{"g"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []struct {
+			name   string
+			change func() error
+			want   int64
+		}{
+			{"disable the group", func() error { off := false; _, err := db.UpdateAccessGroup(ctx, "g", nil, &off); return err }, 1},
+			{"enable it", func() error { on := true; _, err := db.UpdateAccessGroup(ctx, "g", nil, &on); return err }, 1},
+			{"delete its alias", func() error { return db.DeleteAlias(ctx, "a") }, 2}, // the alias and the group
+		} {
+			before := st.Stats()
+			if err := step.change(); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := st.Stats().EntitiesApplied - before.EntitiesApplied; got != step.want {
+				t.Errorf("%s: %d entities applied, want %d", step.name, got, step.want)
+			}
+		}
+		before = st.Stats()
+		// Pruned: the entries of the next change are gone.
+		fresh, err := db.CreateKey(ctx, "t", "k2", nil, gatehouse.RateLimits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SQL().ExecContext(ctx, `DELETE FROM control_changes`); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := st.Stats().FullLoads; n != before.FullLoads+1 {
+			t.Errorf("%d full loads after the feed was pruned, want %d", n, before.FullLoads+1)
+		}
+		if _, err := st.Snapshot().Authenticate(fresh.Secret, time.Now()); err != nil {
+			t.Errorf("a key created behind a pruned feed: %v", err)
+		}
+	})
+}

@@ -87,11 +87,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("build gatehouse: %w", err)
 		}
 	}
-	f, seedTook, err := ensureSeeded(ctx, c)
+	f, seedTook, lookups, err := ensureSeeded(ctx, c)
 	if err != nil {
 		return err
 	}
-	env := []string{"GATEHOUSE_MASTER_KEY=" + masterKey, "GATEHOUSE_ENCRYPTION_KEY=" + encryptionKey, "GATEHOUSE_LOG_LEVEL=warn",
+	env := []string{"GATEHOUSE_MASTER_KEY=" + masterKey, "GATEHOUSE_ENCRYPTION_KEY=" + encryptionKey, "GATEHOUSE_LOG_LEVEL=info",
 		"GATEHOUSE_LOG_FORMAT=text"}
 	if c.engine == "postgres" {
 		env = append(env, "GATEHOUSE_DATABASE_URL="+c.dbURL)
@@ -99,21 +99,32 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		env = append(env, "GATEHOUSE_DATA_DIR="+c.dir)
 	}
 	var r report
-	r.add("seed (once)", seedTook, "")
+	if seedTook > 0 {
+		r.add("seed", seedTook, "")
+	}
+	r.dist("key looked up in the database by hash (what an on-demand design pays per cache miss)", lookups, "")
 
 	a, err := start(ctx, c.bin, env, seed.KeySecret(1, 0))
 	if err != nil {
 		return err
 	}
 	defer a.stop()
-	r.add("start-up to /health (replica A)", a.health, "≤ 3 s (goal ≤ 1 s)")
+	r.addText("start-up to /health (replica A)", fmt.Sprintf("%s (%s CPU)", fmtDur(a.health), fmtDur(a.healthCPU)), "≤ 3 s (goal ≤ 1 s)")
 	r.add("start-up to first authenticated call (A)", a.ready, "")
+	warm, err := a.warmed(5 * time.Minute)
+	if err != nil {
+		return err
+	}
+	r.add("start-up until every key is in memory (A, background)", warm, "")
 	b, err := start(ctx, c.bin, env, seed.KeySecret(1, 0))
 	if err != nil {
 		return err
 	}
 	defer b.stop()
-	r.add("start-up to /health (replica B)", b.health, "≤ 3 s (goal ≤ 1 s)")
+	r.addText("start-up to /health (replica B)", fmt.Sprintf("%s (%s CPU)", fmtDur(b.health), fmtDur(b.healthCPU)), "≤ 3 s (goal ≤ 1 s)")
+	if _, err := b.warmed(5 * time.Minute); err != nil {
+		return err
+	}
 
 	if err := measureWrites(c, a, &r); err != nil {
 		return err
@@ -133,42 +144,63 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // ensureSeeded seeds the database unless it already holds a fleet, and
-// returns the fleet's description.
-func ensureSeeded(ctx context.Context, c config) (*seed.Seeded, time.Duration, error) {
+// returns the fleet's description and the latencies of looking keys up
+// in it one by one.
+func ensureSeeded(ctx context.Context, c config) (*seed.Seeded, time.Duration, []time.Duration, error) {
+	f, took, db, err := seeded(ctx, c)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	defer db.Close()
+	var lookups []time.Duration
+	for i := range 2000 {
+		team := int(uint64(i) * 7919 % uint64(f.Teams))
+		start := time.Now()
+		if _, err := db.FindKeyByHash(ctx, secret.HashToken(seed.KeySecret(team, i%f.KeysPerTeam))); err != nil {
+			return nil, 0, nil, fmt.Errorf("look up a seeded key: %w", err)
+		}
+		lookups = append(lookups, time.Since(start))
+	}
+	return f, took, lookups, nil
+}
+
+func seeded(ctx context.Context, c config) (*seed.Seeded, time.Duration, *sqlstore.DB, error) {
 	var db *sqlstore.DB
 	var err error
 	if c.engine == "postgres" {
 		db, err = postgres.Open(ctx, c.dbURL)
 	} else {
 		if c.dir == "" {
-			return nil, 0, errors.New("-dir is required with sqlite")
+			return nil, 0, nil, errors.New("-dir is required with sqlite")
 		}
 		db, err = sqlite.Open(ctx, filepath.Join(c.dir, "gatehouse.db"))
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	defer db.Close()
 	if _, err := db.Migrate(ctx, nil); err != nil {
-		return nil, 0, err
+		db.Close()
+		return nil, 0, nil, err
 	}
 	if f, err := seed.Load(ctx, db); err == nil {
 		fmt.Fprintf(os.Stderr, "scale: reusing the database seeded with %+v\n", f.Size)
-		return f, 0, nil
+		return f, 0, db, nil
 	}
 	if db.Sealer, err = sealer(ctx, db); err != nil {
-		return nil, 0, err
+		db.Close()
+		return nil, 0, nil, err
 	}
 	fmt.Fprintf(os.Stderr, "scale: seeding %+v …\n", c.size)
 	start := time.Now()
 	f, err := seed.Fleet(ctx, db, c.size)
 	if err != nil {
-		return nil, 0, err
+		db.Close()
+		return nil, 0, nil, err
 	}
 	for _, t := range f.Took {
 		fmt.Fprintf(os.Stderr, "  %-13s %10d rows %8.1fs\n", t.What, t.Rows, t.Took.Seconds())
 	}
-	return f, time.Since(start), nil
+	return f, time.Since(start), db, nil
 }
 
 // sealer encrypts seeded credentials with the key the replicas get.
@@ -186,12 +218,15 @@ func sealer(ctx context.Context, db *sqlstore.DB) (*secret.Sealer, error) {
 
 // proc is a running replica.
 type proc struct {
-	cmd      *exec.Cmd
-	url      string
-	health   time.Duration
-	ready    time.Duration
-	stderr   *strings.Builder
-	finished chan error
+	cmd       *exec.Cmd
+	url       string
+	begin     time.Time
+	health    time.Duration
+	healthCPU time.Duration
+	ready     time.Duration
+	stderr    *strings.Builder
+	finished  chan error
+	keysIn    chan time.Duration // when "keys loaded" was logged
 }
 
 // start runs `gatehouse serve` on a free port and times how long until
@@ -203,7 +238,7 @@ func start(ctx context.Context, bin string, env []string, key string) (*proc, er
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	p := &proc{url: "http://" + addr, stderr: &strings.Builder{}, finished: make(chan error, 1)}
+	p := &proc{url: "http://" + addr, stderr: &strings.Builder{}, finished: make(chan error, 1), keysIn: make(chan time.Duration, 1)}
 	p.cmd = exec.CommandContext(ctx, bin, "serve", "--addr", addr)
 	p.cmd.Env = append(os.Environ(), env...)
 	pipe, _ := p.cmd.StderrPipe()
@@ -211,10 +246,17 @@ func start(ctx context.Context, bin string, env []string, key string) (*proc, er
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
 	}
+	p.begin = begin
 	go func() {
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
-			p.stderr.WriteString(sc.Text() + "\n")
+			line := sc.Text()
+			if strings.Contains(line, "state: keys loaded") {
+				p.keysIn <- time.Since(begin)
+			}
+			if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") || strings.Contains(line, "state:") {
+				p.stderr.WriteString(line + "\n")
+			}
 		}
 		p.finished <- p.cmd.Wait()
 	}()
@@ -237,6 +279,7 @@ func start(ctx context.Context, bin string, env []string, key string) (*proc, er
 		time.Sleep(5 * time.Millisecond)
 	}
 	p.health = time.Since(begin)
+	p.healthCPU = p.cpu()
 	for {
 		if code, _ := p.call("GET", "/v1/models", key, ""); code == 200 {
 			break
@@ -245,6 +288,31 @@ func start(ctx context.Context, bin string, env []string, key string) (*proc, er
 	}
 	p.ready = time.Since(begin)
 	return p, nil
+}
+
+// warmed waits until the replica logged that every key is in memory.
+func (p *proc) warmed(limit time.Duration) (time.Duration, error) {
+	select {
+	case d := <-p.keysIn:
+		return d, nil
+	case <-time.After(limit):
+		return 0, fmt.Errorf("keys not loaded within %s:\n%s", limit, p.stderr)
+	}
+}
+
+// cpu is the CPU time the replica has used so far.
+func (p *proc) cpu() time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond // clock ticks of 1/100 s
 }
 
 func (p *proc) stop() {
@@ -345,7 +413,7 @@ func measureWrites(c config, a *proc, r *report) error {
 	if err != nil {
 		return fmt.Errorf("group change: %w", err)
 	}
-	r.dist("management write: change an access group used by 38k teams", ds, "")
+	r.dist("management write: take an alias out of / back into a group a third of the teams use", ds, "")
 	return nil
 }
 
