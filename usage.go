@@ -17,6 +17,31 @@ type UsageTotals struct {
 	Credits            Credits `json:"credits_charged"`
 }
 
+// AddCall counts one call: usage reports, rollups and seeded data all sum
+// calls this one way.
+func (t *UsageTotals) AddCall(c *Call) {
+	t.Calls++
+	if c.Status != "success" {
+		t.FailedCalls++
+	}
+	t.PromptTokens += c.PromptTokens
+	t.CompletionTokens += c.CompletionTokens
+	t.TotalTokens += c.TotalTokens
+	t.CostMicroUSD += c.CostMicroUSD
+	t.ClientCostMicroUSD += c.ClientCostMicro
+}
+
+// Add adds another sum of calls (credits excepted: they come from jobs).
+func (t *UsageTotals) Add(o UsageTotals) {
+	t.Calls += o.Calls
+	t.FailedCalls += o.FailedCalls
+	t.PromptTokens += o.PromptTokens
+	t.CompletionTokens += o.CompletionTokens
+	t.TotalTokens += o.TotalTokens
+	t.CostMicroUSD += o.CostMicroUSD
+	t.ClientCostMicroUSD += o.ClientCostMicroUSD
+}
+
 // UsageGroup is the usage of one job type, alias or day.
 type UsageGroup struct {
 	Key  string `json:"key"`

@@ -21,22 +21,17 @@ import (
 // usageKey identifies one usage_daily row.
 type usageKey struct{ team, day, jobType, alias string }
 
-// usageSums is what a rollup row adds up.
-type usageSums struct {
-	calls, failed, prompt, completion, total, cost, clientCost int64
-}
-
 // aliasSums is what a usage_alias_totals row adds up.
 type aliasSums struct{ calls, total, cost int64 }
 
 // usageRollup gathers the rollup changes of a set of calls.
 type usageRollup struct {
-	daily   map[usageKey]*usageSums
+	daily   map[usageKey]*gatehouse.UsageTotals
 	aliases map[string]*aliasSums
 }
 
 func newUsageRollup() *usageRollup {
-	return &usageRollup{daily: map[usageKey]*usageSums{}, aliases: map[string]*aliasSums{}}
+	return &usageRollup{daily: map[usageKey]*gatehouse.UsageTotals{}, aliases: map[string]*aliasSums{}}
 }
 
 // usageDay is the rollup day of a call: its UTC date.
@@ -47,18 +42,10 @@ func (u *usageRollup) add(jobType string, c *gatehouse.Call) {
 	k := usageKey{c.TeamID, usageDay(c), jobType, c.Alias}
 	s := u.daily[k]
 	if s == nil {
-		s = &usageSums{}
+		s = &gatehouse.UsageTotals{}
 		u.daily[k] = s
 	}
-	s.calls++
-	if c.Status != "success" {
-		s.failed++
-	}
-	s.prompt += c.PromptTokens
-	s.completion += c.CompletionTokens
-	s.total += c.TotalTokens
-	s.cost += c.CostMicroUSD
-	s.clientCost += c.ClientCostMicro
+	s.AddCall(c)
 	a := u.aliases[c.Alias]
 	if a == nil {
 		a = &aliasSums{}
@@ -134,8 +121,8 @@ func (u *usageRollup) write(ctx context.Context, tx *Tx) error {
 	daily, alias := fmt.Sprintf(usageDailyUpsert, valueRows(Postgres, 1, 11)), fmt.Sprintf(usageAliasUpsert, valueRows(Postgres, 1, 4))
 	for _, k := range u.sortedKeys() {
 		s := u.daily[k]
-		if _, err := tx.ExecContext(ctx, daily, k.team, k.day, k.jobType, k.alias, s.calls, s.failed, s.prompt,
-			s.completion, s.total, s.cost, s.clientCost); err != nil {
+		if _, err := tx.ExecContext(ctx, daily, k.team, k.day, k.jobType, k.alias, s.Calls, s.FailedCalls, s.PromptTokens,
+			s.CompletionTokens, s.TotalTokens, s.CostMicroUSD, s.ClientCostMicroUSD); err != nil {
 			return fmt.Errorf("usage rollup: %w", err)
 		}
 	}
@@ -167,7 +154,8 @@ func (u *usageRollup) writeBulk(ctx context.Context, tx *sql.Tx, d Dialect) erro
 		args = args[:0]
 		for _, k := range keys[:n] {
 			s := u.daily[k]
-			args = append(args, k.team, k.day, k.jobType, k.alias, s.calls, s.failed, s.prompt, s.completion, s.total, s.cost, s.clientCost)
+			args = append(args, k.team, k.day, k.jobType, k.alias, s.Calls, s.FailedCalls, s.PromptTokens, s.CompletionTokens,
+				s.TotalTokens, s.CostMicroUSD, s.ClientCostMicroUSD)
 		}
 		var err error
 		if n == perStmt {

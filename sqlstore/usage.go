@@ -161,17 +161,15 @@ func (db *DB) usageFromCalls(ctx context.Context, agg *usageAgg, teamID string, 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var at time.Time
-		var jobType, alias, status string
-		t := gatehouse.UsageTotals{Calls: 1}
-		if err := rows.Scan(&at, &jobType, &alias, &status, &t.PromptTokens, &t.CompletionTokens, &t.TotalTokens,
-			&t.CostMicroUSD, &t.ClientCostMicroUSD); err != nil {
+		var c gatehouse.Call
+		var jobType string
+		if err := rows.Scan(&c.CreatedAt, &jobType, &c.Alias, &c.Status, &c.PromptTokens, &c.CompletionTokens, &c.TotalTokens,
+			&c.CostMicroUSD, &c.ClientCostMicro); err != nil {
 			return err
 		}
-		if status != "success" {
-			t.FailedCalls = 1
-		}
-		agg.add(at.UTC().Format(time.DateOnly), jobType, alias, t)
+		var t gatehouse.UsageTotals
+		t.AddCall(&c)
+		agg.add(c.CreatedAt.UTC().Format(time.DateOnly), jobType, c.Alias, t)
 	}
 	return rows.Err()
 }
@@ -199,13 +197,7 @@ func (a *usageAgg) group(m map[string]*gatehouse.UsageGroup, key string) *gateho
 func (a *usageAgg) add(day, jobType, alias string, t gatehouse.UsageTotals) {
 	for _, dst := range []*gatehouse.UsageTotals{&a.total, &a.group(a.byType, jobType).UsageTotals,
 		&a.group(a.byModel, alias).UsageTotals, &a.group(a.byDay, day).UsageTotals} {
-		dst.Calls += t.Calls
-		dst.FailedCalls += t.FailedCalls
-		dst.PromptTokens += t.PromptTokens
-		dst.CompletionTokens += t.CompletionTokens
-		dst.TotalTokens += t.TotalTokens
-		dst.CostMicroUSD += t.CostMicroUSD
-		dst.ClientCostMicroUSD += t.ClientCostMicroUSD
+		dst.Add(t)
 	}
 }
 

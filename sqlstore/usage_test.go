@@ -134,25 +134,14 @@ func bruteUsage(calls []*gatehouse.Call, jobs []*gatehouse.Job, jobType map[stri
 		}
 		return g
 	}
-	add := func(dst *gatehouse.UsageTotals, c *gatehouse.Call) {
-		dst.Calls++
-		if c.Status != "success" {
-			dst.FailedCalls++
-		}
-		dst.PromptTokens += c.PromptTokens
-		dst.CompletionTokens += c.CompletionTokens
-		dst.TotalTokens += c.TotalTokens
-		dst.CostMicroUSD += c.CostMicroUSD
-		dst.ClientCostMicroUSD += c.ClientCostMicro
-	}
 	for _, c := range calls {
 		if c.CreatedAt.Before(since) || !c.CreatedAt.Before(until) {
 			continue
 		}
-		add(&u.Totals, c)
-		add(&get("type", jobType[c.JobID]).UsageTotals, c)
-		add(&get("model", c.Alias).UsageTotals, c)
-		add(&get("day", c.CreatedAt.UTC().Format(time.DateOnly)).UsageTotals, c)
+		u.Totals.AddCall(c)
+		get("type", jobType[c.JobID]).AddCall(c)
+		get("model", c.Alias).AddCall(c)
+		get("day", c.CreatedAt.UTC().Format(time.DateOnly)).AddCall(c)
 	}
 	for _, j := range jobs {
 		if j.CreatedAt.Before(since) || !j.CreatedAt.Before(until) {

@@ -522,19 +522,14 @@ func (f *Seeded) jobs() iter.Seq[*gatehouse.Job] {
 				job.Status, job.ErrorMessage = gatehouse.JobFailed, "seeded failure"
 			}
 			n, first := f.callsOf(j)
+			var sum gatehouse.UsageTotals
 			for c := range n {
 				call := f.call(team, j, k, c, first+c, at)
-				job.CallCount++
-				if call.Status != "success" {
-					job.FailedCalls++
-				}
-				job.PromptTokens += call.PromptTokens
-				job.CompletionTokens += call.CompletionTokens
-				job.TotalTokens += call.TotalTokens
-				job.CostMicroUSD += call.CostMicroUSD
-				job.ClientCostMicroUSD += call.ClientCostMicro
+				sum.AddCall(call)
 				job.UpdatedAt = call.CreatedAt
 			}
+			job.CallCount, job.FailedCalls, job.PromptTokens, job.CompletionTokens = sum.Calls, sum.FailedCalls, sum.PromptTokens, sum.CompletionTokens
+			job.TotalTokens, job.CostMicroUSD, job.ClientCostMicroUSD = sum.TotalTokens, sum.CostMicroUSD, sum.ClientCostMicroUSD
 			if job.UpdatedAt.IsZero() {
 				job.UpdatedAt = at
 			}
