@@ -375,7 +375,7 @@ func (db *DB) BulkUsage(ctx context.Context, calls iter.Seq[BulkCall]) (int64, e
 	roll := newUsageRollup()
 	var n int64
 	flush := func() error {
-		n += int64(len(roll.daily))
+		n += int64(len(roll.daily) + len(roll.hourly))
 		tx, err := db.write.BeginTx(ctx, nil)
 		if err != nil {
 			return err

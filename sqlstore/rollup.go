@@ -13,39 +13,51 @@ import (
 )
 
 // Usage rollups: calls summed per team, UTC day, job type and alias
-// (usage_daily) and per alias for all time (usage_alias_totals), so usage
-// reports read a few rows per day instead of every call. They are written
-// in the transaction that records the calls, so they never disagree with
-// llm_calls.
+// (usage_daily), the same per UTC hour (usage_hourly, for the edges of
+// ranges that cut days) and per alias for all time (usage_alias_totals),
+// so usage reports read a few rows per day instead of every call. They
+// are written in the transaction that records the calls, so they never
+// disagree with llm_calls.
 
-// usageKey identifies one usage_daily row.
-type usageKey struct{ team, day, jobType, alias string }
+// usageKey identifies one usage_daily or usage_hourly row; period is the
+// day ("2006-01-02") or the hour ("2006-01-02T15").
+type usageKey struct{ team, period, jobType, alias string }
+
+// Period formats of the rollups.
+const (
+	dayFormat  = "2006-01-02"
+	hourFormat = "2006-01-02T15"
+)
 
 // aliasSums is what a usage_alias_totals row adds up.
 type aliasSums struct{ calls, total, cost int64 }
 
 // usageRollup gathers the rollup changes of a set of calls.
 type usageRollup struct {
-	daily   map[usageKey]*gatehouse.UsageTotals
-	aliases map[string]*aliasSums
+	daily, hourly map[usageKey]*gatehouse.UsageTotals
+	aliases       map[string]*aliasSums
 }
 
 func newUsageRollup() *usageRollup {
-	return &usageRollup{daily: map[usageKey]*gatehouse.UsageTotals{}, aliases: map[string]*aliasSums{}}
+	return &usageRollup{daily: map[usageKey]*gatehouse.UsageTotals{}, hourly: map[usageKey]*gatehouse.UsageTotals{},
+		aliases: map[string]*aliasSums{}}
 }
-
-// usageDay is the rollup day of a call: its UTC date.
-func usageDay(c *gatehouse.Call) string { return c.CreatedAt.UTC().Format("2006-01-02") }
 
 // add counts one recorded call of a job of type jobType.
 func (u *usageRollup) add(jobType string, c *gatehouse.Call) {
-	k := usageKey{c.TeamID, usageDay(c), jobType, c.Alias}
-	s := u.daily[k]
-	if s == nil {
-		s = &gatehouse.UsageTotals{}
-		u.daily[k] = s
+	at := c.CreatedAt.UTC()
+	for _, p := range []struct {
+		rows   map[usageKey]*gatehouse.UsageTotals
+		format string
+	}{{u.daily, dayFormat}, {u.hourly, hourFormat}} {
+		k := usageKey{c.TeamID, at.Format(p.format), jobType, c.Alias}
+		s := p.rows[k]
+		if s == nil {
+			s = &gatehouse.UsageTotals{}
+			p.rows[k] = s
+		}
+		s.AddCall(c)
 	}
-	s.AddCall(c)
 	a := u.aliases[c.Alias]
 	if a == nil {
 		a = &aliasSums{}
@@ -65,30 +77,51 @@ func (u *usageRollup) record(j *gatehouse.Job, c *gatehouse.Call) {
 }
 
 // size is how many rollup rows the gathered calls touch.
-func (u *usageRollup) size() int { return len(u.daily) + len(u.aliases) }
+func (u *usageRollup) size() int { return len(u.daily) + len(u.hourly) + len(u.aliases) }
 
-// sortedKeys returns the daily keys in one fixed order. Writing rows in
-// that order means two transactions never wait for each other's rollup
-// rows in a cycle: every other lock a recording transaction takes (team,
-// job) comes before its rollups, and rollups are only ever written here.
-func (u *usageRollup) sortedKeys() []usageKey {
-	keys := slices.Collect(maps.Keys(u.daily))
+// sortedKeys returns a rollup's keys in one fixed order. Writing rows in
+// that order (daily, then hourly, then aliases) means two transactions
+// never wait for each other's rollup rows in a cycle: every other lock a
+// recording transaction takes (team, job) comes before its rollups, and
+// rollups are only ever written here.
+func sortedKeys(m map[usageKey]*gatehouse.UsageTotals) []usageKey {
+	keys := slices.Collect(maps.Keys(m))
 	slices.SortFunc(keys, func(a, b usageKey) int {
-		return cmp.Or(cmp.Compare(a.team, b.team), cmp.Compare(a.day, b.day), cmp.Compare(a.jobType, b.jobType), cmp.Compare(a.alias, b.alias))
+		return cmp.Or(cmp.Compare(a.team, b.team), cmp.Compare(a.period, b.period), cmp.Compare(a.jobType, b.jobType), cmp.Compare(a.alias, b.alias))
 	})
 	return keys
 }
 
-const (
-	usageDailyUpsert = `INSERT INTO usage_daily (team_id, day, job_type, alias, calls, failed_calls, prompt_tokens,
+// periodUpsert adds rows to usage_daily or usage_hourly.
+func periodUpsert(table, period string) string {
+	return `INSERT INTO ` + table + ` (team_id, ` + period + `, job_type, alias, calls, failed_calls, prompt_tokens,
 		completion_tokens, total_tokens, cost_micro_usd, client_cost_micro_usd) VALUES %s
-		ON CONFLICT (team_id, day, job_type, alias) DO UPDATE SET calls = usage_daily.calls + excluded.calls,
-		failed_calls = usage_daily.failed_calls + excluded.failed_calls,
-		prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens,
-		completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens,
-		total_tokens = usage_daily.total_tokens + excluded.total_tokens,
-		cost_micro_usd = usage_daily.cost_micro_usd + excluded.cost_micro_usd,
-		client_cost_micro_usd = usage_daily.client_cost_micro_usd + excluded.client_cost_micro_usd`
+		ON CONFLICT (team_id, ` + period + `, job_type, alias) DO UPDATE SET calls = ` + table + `.calls + excluded.calls,
+		failed_calls = ` + table + `.failed_calls + excluded.failed_calls,
+		prompt_tokens = ` + table + `.prompt_tokens + excluded.prompt_tokens,
+		completion_tokens = ` + table + `.completion_tokens + excluded.completion_tokens,
+		total_tokens = ` + table + `.total_tokens + excluded.total_tokens,
+		cost_micro_usd = ` + table + `.cost_micro_usd + excluded.cost_micro_usd,
+		client_cost_micro_usd = ` + table + `.client_cost_micro_usd + excluded.client_cost_micro_usd`
+}
+
+// rollupTables pairs each period rollup with its table, in write order.
+func (u *usageRollup) rollupTables() []struct {
+	rows   map[usageKey]*gatehouse.UsageTotals
+	upsert string
+} {
+	return []struct {
+		rows   map[usageKey]*gatehouse.UsageTotals
+		upsert string
+	}{{u.daily, usageDailyUpsert}, {u.hourly, usageHourlyUpsert}}
+}
+
+var (
+	usageDailyUpsert  = periodUpsert("usage_daily", "day")
+	usageHourlyUpsert = periodUpsert("usage_hourly", "hour")
+)
+
+const (
 	usageAliasUpsert = `INSERT INTO usage_alias_totals (alias, calls, total_tokens, cost_micro_usd) VALUES %s
 		ON CONFLICT (alias) DO UPDATE SET calls = usage_alias_totals.calls + excluded.calls,
 		total_tokens = usage_alias_totals.total_tokens + excluded.total_tokens,
@@ -118,14 +151,17 @@ func valueRows(d Dialect, n, width int) string {
 // statement so the statements stay prepared (a recorded batch touches
 // few rows), and empties u.
 func (u *usageRollup) write(ctx context.Context, tx *Tx) error {
-	daily, alias := fmt.Sprintf(usageDailyUpsert, valueRows(Postgres, 1, 11)), fmt.Sprintf(usageAliasUpsert, valueRows(Postgres, 1, 4))
-	for _, k := range u.sortedKeys() {
-		s := u.daily[k]
-		if _, err := tx.ExecContext(ctx, daily, k.team, k.day, k.jobType, k.alias, s.Calls, s.FailedCalls, s.PromptTokens,
-			s.CompletionTokens, s.TotalTokens, s.CostMicroUSD, s.ClientCostMicroUSD); err != nil {
-			return fmt.Errorf("usage rollup: %w", err)
+	for _, t := range u.rollupTables() {
+		upsert := fmt.Sprintf(t.upsert, valueRows(Postgres, 1, 11))
+		for _, k := range sortedKeys(t.rows) {
+			s := t.rows[k]
+			if _, err := tx.ExecContext(ctx, upsert, k.team, k.period, k.jobType, k.alias, s.Calls, s.FailedCalls, s.PromptTokens,
+				s.CompletionTokens, s.TotalTokens, s.CostMicroUSD, s.ClientCostMicroUSD); err != nil {
+				return fmt.Errorf("usage rollup: %w", err)
+			}
 		}
 	}
+	alias := fmt.Sprintf(usageAliasUpsert, valueRows(Postgres, 1, 4))
 	for _, a := range slices.Sorted(maps.Keys(u.aliases)) {
 		s := u.aliases[a]
 		if _, err := tx.ExecContext(ctx, alias, a, s.calls, s.total, s.cost); err != nil {
@@ -133,6 +169,7 @@ func (u *usageRollup) write(ctx context.Context, tx *Tx) error {
 		}
 	}
 	clear(u.daily)
+	clear(u.hourly)
 	clear(u.aliases)
 	return nil
 }
@@ -141,37 +178,35 @@ func (u *usageRollup) write(ctx context.Context, tx *Tx) error {
 // the full-size statement prepared once; it empties u.
 func (u *usageRollup) writeBulk(ctx context.Context, tx *sql.Tx, d Dialect) error {
 	const perStmt = 500
-	keys := u.sortedKeys()
 	args := make([]any, 0, perStmt*11)
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	for len(keys) > 0 {
-		n := min(perStmt, len(keys))
-		args = args[:0]
-		for _, k := range keys[:n] {
-			s := u.daily[k]
-			args = append(args, k.team, k.day, k.jobType, k.alias, s.Calls, s.FailedCalls, s.PromptTokens, s.CompletionTokens,
-				s.TotalTokens, s.CostMicroUSD, s.ClientCostMicroUSD)
-		}
-		var err error
-		if n == perStmt {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, fmt.Sprintf(usageDailyUpsert, valueRows(d, n, 11))); err != nil {
-					return err
-				}
+	for _, t := range u.rollupTables() {
+		keys := sortedKeys(t.rows)
+		var full *sql.Stmt
+		for len(keys) > 0 {
+			n := min(perStmt, len(keys))
+			args = args[:0]
+			for _, k := range keys[:n] {
+				s := t.rows[k]
+				args = append(args, k.team, k.period, k.jobType, k.alias, s.Calls, s.FailedCalls, s.PromptTokens, s.CompletionTokens,
+					s.TotalTokens, s.CostMicroUSD, s.ClientCostMicroUSD)
 			}
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, fmt.Sprintf(usageDailyUpsert, valueRows(d, n, 11)), args...)
+			var err error
+			if n == perStmt {
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, fmt.Sprintf(t.upsert, valueRows(d, n, 11))); err != nil {
+						return err
+					}
+					defer full.Close()
+				}
+				_, err = full.ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, fmt.Sprintf(t.upsert, valueRows(d, n, 11)), args...)
+			}
+			if err != nil {
+				return fmt.Errorf("usage rollup: %w", err)
+			}
+			keys = keys[n:]
 		}
-		if err != nil {
-			return fmt.Errorf("usage rollup: %w", err)
-		}
-		keys = keys[n:]
 	}
 	q := tx
 	names := slices.Sorted(maps.Keys(u.aliases))
@@ -188,6 +223,7 @@ func (u *usageRollup) writeBulk(ctx context.Context, tx *sql.Tx, d Dialect) erro
 		names = names[n:]
 	}
 	clear(u.daily)
+	clear(u.hourly)
 	clear(u.aliases)
 	return nil
 }

@@ -55,27 +55,17 @@ func (db *DB) day(col string) string {
 // Credits are what completed jobs were charged, net of refunds.
 //
 // Calls come from the daily rollups for every whole UTC day in the range
-// (a few rows a day, however many calls), and from the calls themselves
-// only for the partial days at its edges, if any (index llm_calls_team).
-// Jobs come from the covering index jobs_team_keyset, never their rows.
+// (a few rows a day, however many calls), the hourly ones for the whole
+// hours of a day it cuts, and from the calls themselves only for the
+// parts of hours it cuts, if any (index llm_calls_team). Jobs come from
+// the covering index jobs_team_keyset, never their rows.
 func (db *DB) TeamUsage(ctx context.Context, teamID string, since, until time.Time) (*gatehouse.TeamUsage, error) {
 	if _, err := db.FindTeam(ctx, teamID); err != nil {
 		return nil, err
 	}
 	since, until = since.UTC(), until.UTC()
 	agg := newUsageAgg()
-	firstDay, endDay := wholeDays(since, until)
-	if firstDay.Before(endDay) {
-		if err := db.usageFromRollups(ctx, agg, teamID, firstDay, endDay); err != nil {
-			return nil, err
-		}
-		if err := db.usageFromCalls(ctx, agg, teamID, since, firstDay); err != nil {
-			return nil, err
-		}
-		if err := db.usageFromCalls(ctx, agg, teamID, endDay, until); err != nil {
-			return nil, err
-		}
-	} else if err := db.usageFromCalls(ctx, agg, teamID, since, until); err != nil {
+	if err := db.usageOver(ctx, agg, teamID, since, until, 24*time.Hour); err != nil {
 		return nil, err
 	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT job_type, status, charged - refunded FROM jobs
@@ -115,34 +105,60 @@ func (db *DB) TeamUsage(ctx context.Context, teamID string, since, until time.Ti
 	return u, nil
 }
 
-// wholeDays returns the UTC days lying entirely inside [since, until):
-// from the first midnight at or after since to the last at or before
-// until.
-func wholeDays(since, until time.Time) (first, end time.Time) {
-	first = since.Truncate(24 * time.Hour)
-	if first.Before(since) {
-		first = first.Add(24 * time.Hour)
+// usageOver adds the calls of [from, to): whole units (UTC days, then
+// hours) from their rollup, and whatever is left at the edges from the
+// next finer rollup, down to the calls themselves for the parts of hours
+// the range cuts. A month costs a few dozen rollup rows; a range cut at
+// any instant adds at most two partial days of hourly rows and two
+// partial hours of calls.
+func (db *DB) usageOver(ctx context.Context, agg *usageAgg, teamID string, from, to time.Time, unit time.Duration) error {
+	if !from.Before(to) {
+		return nil
 	}
-	return first, until.Truncate(24 * time.Hour)
+	first := from.Truncate(unit)
+	if first.Before(from) {
+		first = first.Add(unit)
+	}
+	end := to.Truncate(unit)
+	finer := func(a, b time.Time) error {
+		if unit == time.Hour {
+			return db.usageFromCalls(ctx, agg, teamID, a, b)
+		}
+		return db.usageOver(ctx, agg, teamID, a, b, time.Hour)
+	}
+	if !first.Before(end) {
+		return finer(from, to)
+	}
+	table, col, format := "usage_daily", "day", dayFormat
+	if unit == time.Hour {
+		table, col, format = "usage_hourly", "hour", hourFormat
+	}
+	if err := db.usageFromRollup(ctx, agg, table, col, teamID, first.Format(format), end.Format(format)); err != nil {
+		return err
+	}
+	if err := finer(from, first); err != nil {
+		return err
+	}
+	return finer(end, to)
 }
 
-// usageFromRollups adds the rolled-up days [first, end).
-func (db *DB) usageFromRollups(ctx context.Context, agg *usageAgg, teamID string, first, end time.Time) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT day, job_type, alias, calls, failed_calls, prompt_tokens, completion_tokens,
-		total_tokens, cost_micro_usd, client_cost_micro_usd FROM usage_daily WHERE team_id = $1 AND day >= $2 AND day < $3`,
-		teamID, first.Format(time.DateOnly), end.Format(time.DateOnly))
+// usageFromRollup adds the rollup rows of periods [first, end).
+func (db *DB) usageFromRollup(ctx context.Context, agg *usageAgg, table, col, teamID, first, end string) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+col+`, job_type, alias, calls, failed_calls, prompt_tokens, completion_tokens,
+		total_tokens, cost_micro_usd, client_cost_micro_usd FROM `+table+` WHERE team_id = $1 AND `+col+` >= $2 AND `+col+` < $3`,
+		teamID, first, end)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var day, jobType, alias string
+		var period, jobType, alias string
 		var t gatehouse.UsageTotals
-		if err := rows.Scan(&day, &jobType, &alias, &t.Calls, &t.FailedCalls, &t.PromptTokens, &t.CompletionTokens,
+		if err := rows.Scan(&period, &jobType, &alias, &t.Calls, &t.FailedCalls, &t.PromptTokens, &t.CompletionTokens,
 			&t.TotalTokens, &t.CostMicroUSD, &t.ClientCostMicroUSD); err != nil {
 			return err
 		}
-		agg.add(day, jobType, alias, t)
+		agg.add(period[:len(dayFormat)], jobType, alias, t)
 	}
 	return rows.Err()
 }
@@ -169,7 +185,7 @@ func (db *DB) usageFromCalls(ctx context.Context, agg *usageAgg, teamID string, 
 		}
 		var t gatehouse.UsageTotals
 		t.AddCall(&c)
-		agg.add(c.CreatedAt.UTC().Format(time.DateOnly), jobType, c.Alias, t)
+		agg.add(c.CreatedAt.UTC().Format(dayFormat), jobType, c.Alias, t)
 	}
 	return rows.Err()
 }

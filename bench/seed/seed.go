@@ -210,7 +210,7 @@ func (f *Seeded) jobTime(team, k int) time.Time {
 	n, _ := f.share(f.Jobs, team)
 	window := time.Duration(f.Days) * 24 * time.Hour
 	span := window - 2*time.Hour
-	offset := time.Duration((int64(k)*2 + 1) * int64(span) / int64(2*n))
+	offset := fraction(span, float64(k)+0.5, n)
 	// Teams are staggered by up to an hour so their jobs do not land on
 	// the same instants; the last ends an hour before Now.
 	offset += time.Duration(mix(uint64(team)) % uint64(time.Hour))
@@ -218,6 +218,12 @@ func (f *Seeded) jobTime(team, k int) time.Time {
 }
 
 func (f *Seeded) orgOf(team int) int { return team % f.Orgs }
+
+// fraction is d·x/n, computed without overflowing: d·x alone exceeds
+// int64 nanoseconds for a window of weeks and a team with many jobs.
+func fraction(d time.Duration, x float64, n int) time.Duration {
+	return time.Duration(float64(d) * x / float64(n))
+}
 
 // groupsOf is the access groups team i is granted.
 func groupsOf(i int) []string {
@@ -278,14 +284,12 @@ func (f *Seeded) teamBalance(i int) gatehouse.Credits {
 	return ledgerStart - gatehouse.Credits(n-1)*gatehouse.OneCredit
 }
 
-// Fleet seeds an empty, migrated database and returns what it made.
-func Fleet(ctx context.Context, db *sqlstore.DB, size Size) (*Seeded, error) {
-	f := &Seeded{Size: size, Now: time.Now().UTC().Truncate(time.Second), Aliases: aliasNames, JobTypes: jobTypes}
+// Describe returns the fleet Fleet would seed for size at time now,
+// without writing anything.
+func Describe(size Size, now time.Time) *Seeded {
+	f := &Seeded{Size: size, Now: now.UTC(), Aliases: aliasNames, JobTypes: jobTypes}
 	if f.Days <= 0 {
 		f.Days = 60
-	}
-	if f.Teams <= 0 {
-		return nil, fmt.Errorf("seed: Size.Teams must be positive")
 	}
 	if f.Orgs <= 0 {
 		f.Orgs = max(1, f.Teams/100)
@@ -296,6 +300,18 @@ func Fleet(ctx context.Context, db *sqlstore.DB, size Size) (*Seeded, error) {
 	for _, g := range groupDefs {
 		f.Groups = append(f.Groups, g.name)
 	}
+	return f
+}
+
+// TeamJobTime is when team i's k-th job was created.
+func (f *Seeded) TeamJobTime(team, k int) time.Time { return f.jobTime(team, k) }
+
+// Fleet seeds an empty, migrated database and returns what it made.
+func Fleet(ctx context.Context, db *sqlstore.DB, size Size) (*Seeded, error) {
+	if size.Teams <= 0 {
+		return nil, fmt.Errorf("seed: Size.Teams must be positive")
+	}
+	f := Describe(size, time.Now().Truncate(time.Second))
 	sys := gatehouse.WithActor(ctx, gatehouse.Actor{Kind: "system"})
 	step := func(what string, fn func() (int64, error)) error {
 		start := time.Now()
@@ -382,11 +398,7 @@ func Load(ctx context.Context, db *sqlstore.DB) (*Seeded, error) {
 	if err := json.Unmarshal([]byte(v), &d); err != nil {
 		return nil, err
 	}
-	f := &Seeded{Size: d.Size, Now: d.Now, Aliases: aliasNames, JobTypes: jobTypes}
-	for _, g := range groupDefs {
-		f.Groups = append(f.Groups, g.name)
-	}
-	return f, nil
+	return Describe(d.Size, d.Now), nil
 }
 
 func (f *Seeded) orgs() iter.Seq[*gatehouse.Organization] {
@@ -571,7 +583,7 @@ func (f *Seeded) ledger() iter.Seq[*gatehouse.LedgerEntry] {
 	at := func(team, k int) time.Time {
 		n, _ := f.share(f.Ledger, team)
 		stagger := time.Duration(mix(uint64(team)) % uint64(time.Hour))
-		return f.Now.Add(-window + stagger + time.Duration(int64(k)*int64(window-2*time.Hour)/int64(n))).Truncate(time.Microsecond)
+		return f.Now.Add(-window + stagger + fraction(window-2*time.Hour, float64(k), n)).Truncate(time.Microsecond)
 	}
 	return func(yield func(*gatehouse.LedgerEntry) bool) {
 		var e gatehouse.LedgerEntry
@@ -598,7 +610,7 @@ func (f *Seeded) audit() iter.Seq[*gatehouse.AuditEntry] {
 	return func(yield func(*gatehouse.AuditEntry) bool) {
 		window := time.Duration(f.Days) * 24 * time.Hour
 		for i := range f.Audit {
-			at := f.Now.Add(-window + time.Duration(int64(i)*int64(window)/int64(f.Audit))).Truncate(time.Microsecond)
+			at := f.Now.Add(-window + fraction(window, float64(i), f.Audit)).Truncate(time.Microsecond)
 			team := TeamID(int(mix(uint64(i)) % uint64(f.Teams)))
 			e := &gatehouse.AuditEntry{ID: detUUID(at, 5, uint64(i)).String(), Actor: "master", Action: actions[i%len(actions)],
 				ResourceType: "team", ResourceID: team, After: []byte(`{"team_id":"` + team + `"}`), CreatedAt: at}

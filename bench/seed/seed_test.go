@@ -107,3 +107,22 @@ func TestFleetIsConsistent(t *testing.T) {
 		}
 	})
 }
+
+// The largest team's jobs spread over the whole window, like everyone's
+// (a product of the window's nanoseconds and a job index once overflowed
+// and piled a hundred thousand jobs into two days).
+func TestHotTeamSpreadsOverTheWindow(t *testing.T) {
+	f := seed.Describe(seed.Size{Teams: 10, Jobs: 2_000_000, Calls: 2_000_000, HotTeamPercent: 50}, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	days := map[string]bool{}
+	n := f.TeamJobs(seed.HotTeam)
+	for _, k := range []int{0, n / 4, n / 2, 3 * n / 4, n - 1} {
+		at := f.TeamJobTime(seed.HotTeam, k)
+		if at.Before(f.Now.AddDate(0, 0, -f.Days)) || !at.Before(f.Now) {
+			t.Fatalf("job %d of %d at %s, outside the window before %s", k, n, at, f.Now)
+		}
+		days[at.Format(time.DateOnly)] = true
+	}
+	if len(days) < 5 {
+		t.Errorf("five jobs spread over the team's sequence fall on %d days", len(days))
+	}
+}

@@ -34,6 +34,23 @@ CREATE TABLE usage_daily (
     PRIMARY KEY (team_id, day, job_type, alias)
 );
 
+-- The same per UTC hour ("2006-01-02T15"), so a range that cuts a day
+-- reads the calls themselves for at most the hours it cuts.
+CREATE TABLE usage_hourly (
+    team_id               TEXT NOT NULL,
+    hour                  TEXT NOT NULL,
+    job_type              TEXT NOT NULL,
+    alias                 TEXT NOT NULL,
+    calls                 BIGINT NOT NULL,
+    failed_calls          BIGINT NOT NULL,
+    prompt_tokens         BIGINT NOT NULL,
+    completion_tokens     BIGINT NOT NULL,
+    total_tokens          BIGINT NOT NULL,
+    cost_micro_usd        BIGINT NOT NULL,
+    client_cost_micro_usd BIGINT NOT NULL,
+    PRIMARY KEY (team_id, hour, job_type, alias)
+);
+
 -- All-time calls per alias, for the alias list and detail pages.
 CREATE TABLE usage_alias_totals (
     alias          TEXT PRIMARY KEY,
@@ -49,6 +66,14 @@ SELECT c.team_id, substr(c.created_at, 1, 10), COALESCE(j.job_type, ''), c.alias
     SUM(c.total_tokens), SUM(c.cost_micro_usd), SUM(c.client_cost_micro_usd)
 FROM llm_calls c LEFT JOIN jobs j ON j.id = c.job_id
 GROUP BY c.team_id, substr(c.created_at, 1, 10), COALESCE(j.job_type, ''), c.alias;
+
+INSERT INTO usage_hourly (team_id, hour, job_type, alias, calls, failed_calls, prompt_tokens, completion_tokens,
+    total_tokens, cost_micro_usd, client_cost_micro_usd)
+SELECT c.team_id, substr(c.created_at, 1, 10) || 'T' || substr(c.created_at, 12, 2), COALESCE(j.job_type, ''), c.alias, COUNT(*),
+    SUM(CASE WHEN c.status <> 'success' THEN 1 ELSE 0 END), SUM(c.prompt_tokens), SUM(c.completion_tokens),
+    SUM(c.total_tokens), SUM(c.cost_micro_usd), SUM(c.client_cost_micro_usd)
+FROM llm_calls c LEFT JOIN jobs j ON j.id = c.job_id
+GROUP BY c.team_id, substr(c.created_at, 1, 10) || 'T' || substr(c.created_at, 12, 2), COALESCE(j.job_type, ''), c.alias;
 
 INSERT INTO usage_alias_totals (alias, calls, total_tokens, cost_micro_usd)
 SELECT alias, COUNT(*), SUM(total_tokens), SUM(cost_micro_usd) FROM llm_calls GROUP BY alias;
