@@ -96,8 +96,10 @@ type AccessGroupService interface {
 	// DeleteAccessGroup fails with ECONFLICT, naming them, while teams use
 	// the group.
 	DeleteAccessGroup(ctx context.Context, name string) error
-	// GroupTeams lists the teams granted the group.
-	GroupTeams(ctx context.Context, name string) ([]string, error)
+	// GroupTeams lists the first limit teams granted the group, by id,
+	// and how many there are (counted up to CountCap+1): a group can
+	// serve a whole fleet, so it never lists them all.
+	GroupTeams(ctx context.Context, name string, limit int) (teams []string, total int, err error)
 }
 
 // ModelChecker validates the provider model behind an alias: that its

@@ -6,15 +6,22 @@ import (
 	"github.com/gatehouse-llm/gatehouse"
 )
 
-// groupJSON is an access group with the teams using it.
+// groupJSON is an access group with the first teams using it (by id) and
+// how many use it; a group may serve the whole fleet, so the list stops
+// at groupTeamsShown.
 type groupJSON struct {
 	*gatehouse.AccessGroup
-	TeamsUsing []string `json:"teams_using"`
+	TeamsUsing      []string `json:"teams_using"`
+	TeamsUsingCount int      `json:"teams_using_count"`
+	TeamsCapped     bool     `json:"teams_using_count_capped,omitempty"`
 }
 
+// groupTeamsShown is how many teams a group's answer names.
+const groupTeamsShown = 100
+
 func showGroup(r *http.Request, store Store, g *gatehouse.AccessGroup) (groupJSON, error) {
-	teams, err := store.GroupTeams(r.Context(), g.Name)
-	return groupJSON{AccessGroup: g, TeamsUsing: teams}, err
+	teams, n, err := store.GroupTeams(r.Context(), g.Name, groupTeamsShown)
+	return groupJSON{AccessGroup: g, TeamsUsing: teams, TeamsUsingCount: min(n, gatehouse.CountCap), TeamsCapped: n > gatehouse.CountCap}, err
 }
 
 // groupCreateRequest is the body of handleGroupCreate.

@@ -207,11 +207,19 @@ func (db *DB) DeleteAccessGroup(ctx context.Context, name string) error {
 	})
 }
 
-// GroupTeams lists the teams granted a group.
-func (db *DB) GroupTeams(ctx context.Context, name string) ([]string, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT team_id FROM team_access_groups WHERE group_name = $1 ORDER BY team_id`, name)
+// GroupTeams lists the first limit teams granted a group and counts them
+// (index team_access_groups_group, up to CountCap+1).
+func (db *DB) GroupTeams(ctx context.Context, name string, limit int) ([]string, int, error) {
+	var w where
+	w.add("group_name = ?", name)
+	total, err := db.count(ctx, db.sql, "team_access_groups", &w)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return collectStrings(rows)
+	rows, err := db.sql.QueryContext(ctx, `SELECT team_id FROM team_access_groups WHERE group_name = $1 ORDER BY team_id LIMIT $2`, name, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	teams, err := collectStrings(rows)
+	return teams, total, err
 }

@@ -41,6 +41,7 @@ type world struct {
 	groups  []string
 	creds   []string
 	keys    map[string]*gatehouse.Key // secret → key as issued
+	secrets []string                  // in the order issued, so picks repeat run to run
 }
 
 func (w *world) pick(s []string) string {
@@ -63,19 +64,15 @@ func (w *world) some(s []string) []string {
 func (w *world) issued(nk *gatehouse.NewKey, err error) {
 	if err == nil {
 		w.keys[nk.Secret] = nk.Key
+		w.secrets = append(w.secrets, nk.Secret)
 	}
 }
 
 func (w *world) keyOf() (string, *gatehouse.Key) {
-	if len(w.keys) == 0 {
+	if len(w.secrets) == 0 {
 		return "", nil
 	}
-	secrets := make([]string, 0, len(w.keys))
-	for s := range w.keys {
-		secrets = append(secrets, s)
-	}
-	slices.Sort(secrets)
-	s := secrets[w.rng.IntN(len(secrets))]
+	s := w.secrets[w.rng.IntN(len(w.secrets))]
 	return s, w.keys[s]
 }
 
