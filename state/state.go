@@ -401,7 +401,11 @@ func (s *State) reloadLocked(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
+	old := s.idx
 	s.idx = x
+	// Nothing outside the lock points into the old keys (lookups copy
+	// what they return), so their memory goes back at once.
+	old.keys.release()
 	s.mu.Unlock()
 	s.stats.reloads.Add(1)
 	s.logger.Info("state: loaded the control plane", "version", version, "teams", len(x.teams), "keys", x.keys.live,
