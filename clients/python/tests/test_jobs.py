@@ -9,7 +9,7 @@ from typing import Any, List, Optional
 
 import pytest
 
-from gatehouse import AsyncGatehouse, Gatehouse, InvalidRequest, StructuredOutputError, tool_result
+from gatehouse import AsyncGatehouse, Conflict, Gatehouse, InvalidRequest, StructuredOutputError, tool_result
 
 from .conftest import Clients, Server, TeamInfo, call
 
@@ -149,6 +149,15 @@ async def test_ask(clients: Clients, team: TeamInfo) -> None:
     failed = await call(client, "list_jobs", job_type="refused")
     assert [j.status for j in failed.items] == ["failed"]
     assert (await call(client, "balance")).credits_remaining == 99  # the failed one-call job was free
+
+
+async def test_ask_with_an_idempotency_key_runs_once(clients: Clients, team: TeamInfo) -> None:
+    client = clients.make(team)
+    first = await call(client, "ask", "echo", "once only", idempotency_key="request-7")
+    assert first.job is not None and first.job.status == "completed"
+    with pytest.raises(Conflict):
+        await call(client, "ask", "echo", "once only", idempotency_key="request-7")
+    assert (await call(client, "balance")).credits_remaining == 99  # charged once
 
 
 PERSON_SCHEMA = {
