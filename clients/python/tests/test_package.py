@@ -79,13 +79,20 @@ def test_times_as_go_writes_them(text: object, want: object) -> None:
     assert parse_time(text) == want
 
 
-def test_async_admin_types_every_method() -> None:
-    # AsyncAdmin runs Admin's methods; the lines in its TYPE_CHECKING block
-    # only give type checkers their awaitable results. One per method, so
-    # a new method cannot be left untyped.
-    from gatehouse import admin
+@pytest.mark.parametrize(
+    "module,shared,async_class",
+    [("admin", "_AdminMethods", "AsyncAdmin"), ("_client", "_TeamMethods", "AsyncGatehouse"), ("_client", "_SessionMethods", "AsyncJobSession")],
+)
+def test_async_classes_type_every_method(module: str, shared: str, async_class: str) -> None:
+    # The asyncio classes run the shared methods; the lines in their
+    # TYPE_CHECKING blocks only give type checkers the awaitable results.
+    # One per public method, so a new method cannot be left mistyped.
+    import importlib
 
-    methods = {n for n, v in vars(admin._AdminMethods).items() if callable(v) and not n.startswith("_")}
-    source = (PACKAGE / "src" / "gatehouse" / "admin.py").read_text()
-    typed = set(re.findall(r"^        (\w+) = _awaitable\(_AdminMethods\.(\1)\)$", source, re.M))
-    assert {name for name, _ in typed} == methods
+    mod = importlib.import_module(f"gatehouse.{module}")
+    methods = {n for n, v in vars(getattr(mod, shared)).items() if callable(v) and not n.startswith("_")}
+    source = (PACKAGE / "src" / "gatehouse" / f"{module}.py").read_text()
+    block = source[source.index(f"class {async_class}(") :]
+    typed = re.findall(rf"^        (\w+) = (?:awaitable|returning)\({shared}\.(\w+)[,)]", block, re.M)
+    assert all(a == b for a, b in typed)
+    assert {a for a, _ in typed} == methods

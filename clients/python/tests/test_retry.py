@@ -189,6 +189,16 @@ async def test_a_proxy_page_becomes_an_error_by_status(fake: FakeGatehouse) -> N
     assert exc.value.code == "provider_error" and "Bad Gateway" in exc.value.message
 
 
+async def drain(stream: Any, seen: List[Any]) -> None:
+    """Reads a sync or async stream into ``seen``, letting its error out."""
+    if hasattr(stream, "__aiter__"):
+        async for ev in stream:
+            seen.append(ev)
+    else:
+        for ev in stream:
+            seen.append(ev)
+
+
 DONE = {"type": "done", "call_id": "c1", "job_id": "j1", "model": "echo", "finish_reason": "stop", "usage": {"completion_tokens": 2, "source": "provider"}, "cost_usd": 0.000125, "credits_remaining": 41.5}
 
 
@@ -208,12 +218,7 @@ async def test_stream_cut_before_its_final_event(fake: FakeGatehouse, client: Tu
     fake.script(sse({"type": "delta", "content": "partial "}, {"type": "delta", "content": "answ"}))
     seen: List[Any] = []
     with pytest.raises(StreamCut) as exc:
-        if isinstance(c, AsyncGatehouse):
-            async for ev in c.chat_stream("j1", "echo", "hi"):
-                seen.append(ev)
-        else:
-            for ev in c.chat_stream("j1", "echo", "hi"):
-                seen.append(ev)
+        await drain(c.chat_stream("j1", "echo", "hi"), seen)
     assert [e.content for e in seen] == ["partial ", "answ"] and exc.value.content == "partial answ"
 
 
@@ -229,12 +234,7 @@ async def test_stream_error_event_raises_after_the_stream(fake: FakeGatehouse, c
     )
     seen: List[Any] = []
     with pytest.raises(ProviderError) as exc:
-        if isinstance(c, AsyncGatehouse):
-            async for ev in c.chat_stream("j1", "echo", "hi"):
-                seen.append(ev)
-        else:
-            for ev in c.chat_stream("j1", "echo", "hi"):
-                seen.append(ev)
+        await drain(c.chat_stream("j1", "echo", "hi"), seen)
     # The answer is never presented as complete: no done event, but the
     # error carries it, with the usage and cost of what was delivered.
     assert seen == [TextDelta("so far")]

@@ -75,20 +75,14 @@ class Shape:
         try:
             value = json.loads(resp.content)
         except ValueError as exc:
-            raise StructuredOutputError(
-                f"the structured answer (finish reason {resp.finish_reason!r}) is not JSON: {exc}",
-                content=resp.content,
-                finish_reason=resp.finish_reason,
-                response=resp,
-            ) from exc
+            raise _unusable(resp, f"the structured answer (finish reason {resp.finish_reason!r}) is not JSON: {exc}") from exc
         if self.validate is None:
             return value
         try:
             return self.validate(value)
         except (ValueError, TypeError) as exc:  # pydantic.ValidationError is a ValueError
-            raise StructuredOutputError(
-                f"the structured answer does not match {self.name}: {exc}",
-                content=resp.content,
-                finish_reason=resp.finish_reason,
-                response=resp,
-            ) from exc
+            raise _unusable(resp, f"the structured answer does not match {self.name}: {exc}") from exc
+
+
+def _unusable(resp: ChatResponse, message: str) -> StructuredOutputError:
+    return StructuredOutputError(message, content=resp.content, finish_reason=resp.finish_reason, response=resp)

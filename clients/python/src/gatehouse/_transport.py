@@ -25,7 +25,7 @@ import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Dict, Generator, Mapping, Optional, Union
+from typing import Any, ClassVar, Dict, Generator, Mapping, Optional, Union
 
 import httpx
 
@@ -171,11 +171,17 @@ class Policy:
 class _Base:
     """What both transports share: where to send, as whom, and the rule."""
 
+    #: The httpx client class a transport makes when not given one.
+    http_class: ClassVar[type]
+
     def __init__(
         self,
         base_url: Optional[str],
         api_key: Optional[str],
+        *,
         policy: Policy,
+        timeout: Union[float, httpx.Timeout, None],
+        http_client: Any,
         user_agent: Optional[str],
         key_env: str,
     ) -> None:
@@ -187,6 +193,8 @@ class _Base:
         self.api_key = api_key
         self.policy = policy
         self.user_agent = user_agent or USER_AGENT
+        self._owns_http = http_client is None
+        self.http = http_client or self.http_class(timeout=timeout if timeout is not None else DEFAULT_TIMEOUT)
 
     def build(self, http: Union[httpx.Client, httpx.AsyncClient], req: Request) -> httpx.Request:
         headers = {
@@ -210,22 +218,12 @@ def _error_of(resp: httpx.Response) -> APIError:
 class SyncTransport(_Base):
     """Sends requests with a blocking httpx.Client."""
 
-    def __init__(
-        self,
-        base_url: Optional[str],
-        api_key: Optional[str],
-        *,
-        policy: Policy,
-        timeout: Union[float, httpx.Timeout, None],
-        http_client: Optional[httpx.Client],
-        user_agent: Optional[str],
-        key_env: str,
-    ) -> None:
-        super().__init__(base_url, api_key, policy, user_agent, key_env)
-        self._owns_http = http_client is None
-        self.http = http_client or httpx.Client(timeout=timeout if timeout is not None else DEFAULT_TIMEOUT)
-        #: Waits between attempts; tests replace it to observe the waits.
-        self.sleep: Callable[[float], None] = time.sleep
+    http_class = httpx.Client
+    http: httpx.Client
+
+    def sleep(self, seconds: float) -> None:
+        """Waits between attempts (tests replace it to observe the waits)."""
+        time.sleep(seconds)
 
     def _attempt(self, req: Request) -> Outcome:
         try:
@@ -269,22 +267,12 @@ class SyncTransport(_Base):
 class AsyncTransport(_Base):
     """Sends requests with an httpx.AsyncClient."""
 
-    def __init__(
-        self,
-        base_url: Optional[str],
-        api_key: Optional[str],
-        *,
-        policy: Policy,
-        timeout: Union[float, httpx.Timeout, None],
-        http_client: Optional[httpx.AsyncClient],
-        user_agent: Optional[str],
-        key_env: str,
-    ) -> None:
-        super().__init__(base_url, api_key, policy, user_agent, key_env)
-        self._owns_http = http_client is None
-        self.http = http_client or httpx.AsyncClient(timeout=timeout if timeout is not None else DEFAULT_TIMEOUT)
-        #: Waits between attempts; tests replace it to observe the waits.
-        self.sleep: Callable[[float], Any] = asyncio.sleep
+    http_class = httpx.AsyncClient
+    http: httpx.AsyncClient
+
+    async def sleep(self, seconds: float) -> None:
+        """Waits between attempts (tests replace it to observe the waits)."""
+        await asyncio.sleep(seconds)
 
     async def _attempt(self, req: Request) -> Outcome:
         try:
@@ -323,6 +311,46 @@ class AsyncTransport(_Base):
     async def aclose(self) -> None:
         if self._owns_http:
             await self.http.aclose()
+
+
+class Connected:
+    """The connection options every client takes, in one place: the team
+    clients and the admin clients differ only in their transport (blocking
+    or asyncio) and the environment variable their key defaults to.
+
+    ``http_client`` is an ``httpx.Client`` for the blocking classes and an
+    ``httpx.AsyncClient`` for the asyncio ones."""
+
+    _transport_class: ClassVar[type]
+    _key_env: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+        backoff_max: float = DEFAULT_BACKOFF_MAX,
+        max_retry_after: float = MAX_RETRY_AFTER,
+        timeout: Union[float, httpx.Timeout, None] = None,
+        http_client: Any = None,
+        user_agent: Optional[str] = None,
+    ) -> None:
+        self._transport = self._transport_class(
+            base_url,
+            api_key,
+            policy=Policy(max_retries, backoff_base, backoff_max, max_retry_after),
+            timeout=timeout,
+            http_client=http_client,
+            user_agent=user_agent,
+            key_env=self._key_env,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The Gatehouse this client talks to."""
+        return str(self._transport.base_url)
 
 
 def query(params: Mapping[str, Any]) -> Optional[Dict[str, str]]:

@@ -34,26 +34,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, TypedDict, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Dict, Iterable, List, Mapping, Optional, TypedDict, TypeVar, Union
 from urllib.parse import quote
-
-import httpx
 
 from ._ops import Op, TimeArg, _compact, _page, _path_id, _time
 from ._ops import balance as _balance
 from ._ops import transactions as _transactions
 from ._ops import usage as _usage
-from ._transport import (
-    DEFAULT_BACKOFF_BASE,
-    DEFAULT_BACKOFF_MAX,
-    DEFAULT_MAX_RETRIES,
-    MAX_RETRY_AFTER,
-    AsyncTransport,
-    Policy,
-    Request,
-    SyncTransport,
-    query,
-)
+from ._transport import AsyncTransport, Connected, Request, SyncTransport, query
 from .types import Balance, Page, TeamUsage, Transaction
 
 __all__ = [
@@ -72,17 +60,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-R = TypeVar("R")
 Amount = Union[int, Decimal, str]
 
-if TYPE_CHECKING:  # for type checkers only: nothing here runs
-    from typing_extensions import Concatenate, ParamSpec
-
-    P = ParamSpec("P")
-
-    def _awaitable(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], Awaitable[R]]:
-        """Types an Admin method as AsyncAdmin has it: same parameters,
-        awaitable result."""
+if TYPE_CHECKING:
+    from ._typing import awaitable
 
 #: The environment variable Admin reads when api_key is left out.
 ENV_MASTER_KEY = "GATEHOUSE_MASTER_KEY"
@@ -617,33 +598,14 @@ class _AdminMethods:
         return self._run(Op(Request(method, segments, body=json, params=query(params or {}), idempotent=idempotent), _same))
 
 
-class Admin(_AdminMethods):
+class Admin(_AdminMethods, Connected):
     """The blocking management client. ``api_key`` is the master key or an
     admin session token (default ``GATEHOUSE_MASTER_KEY``); ``base_url``
     defaults to ``GATEHOUSE_BASE_URL`` or ``http://localhost:8003``."""
 
-    def __init__(
-        self,
-        *,
-        api_key: Optional[str] = None,
-        base_url: Optional[str] = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        backoff_base: float = DEFAULT_BACKOFF_BASE,
-        backoff_max: float = DEFAULT_BACKOFF_MAX,
-        max_retry_after: float = MAX_RETRY_AFTER,
-        timeout: Union[float, httpx.Timeout, None] = None,
-        http_client: Optional[httpx.Client] = None,
-        user_agent: Optional[str] = None,
-    ) -> None:
-        self._transport = SyncTransport(
-            base_url,
-            api_key,
-            policy=Policy(max_retries, backoff_base, backoff_max, max_retry_after),
-            timeout=timeout,
-            http_client=http_client,
-            user_agent=user_agent,
-            key_env=ENV_MASTER_KEY,
-        )
+    _transport_class = SyncTransport
+    _transport: SyncTransport
+    _key_env = ENV_MASTER_KEY
 
     def _run(self, op: Op[T]) -> T:
         return op.parse(self._transport.call(op.req))
@@ -660,9 +622,11 @@ class Admin(_AdminMethods):
 
 
 if TYPE_CHECKING:
-    _AsyncBase = object
+    _AsyncBase = Connected
 else:
-    _AsyncBase = _AdminMethods
+
+    class _AsyncBase(_AdminMethods, Connected):
+        pass
 
 
 class AsyncAdmin(_AsyncBase):
@@ -671,91 +635,72 @@ class AsyncAdmin(_AsyncBase):
     admin.create_alias(…)``)."""
 
     if TYPE_CHECKING:
-        # The methods are _AdminMethods' own (see _run below); these lines
-        # only tell type checkers that each returns an awaitable.
-        create_alias = _awaitable(_AdminMethods.create_alias)
-        list_aliases = _awaitable(_AdminMethods.list_aliases)
-        get_alias = _awaitable(_AdminMethods.get_alias)
-        update_alias = _awaitable(_AdminMethods.update_alias)
-        enable_alias = _awaitable(_AdminMethods.enable_alias)
-        disable_alias = _awaitable(_AdminMethods.disable_alias)
-        delete_alias = _awaitable(_AdminMethods.delete_alias)
-        create_group = _awaitable(_AdminMethods.create_group)
-        list_groups = _awaitable(_AdminMethods.list_groups)
-        get_group = _awaitable(_AdminMethods.get_group)
-        update_group = _awaitable(_AdminMethods.update_group)
-        add_models = _awaitable(_AdminMethods.add_models)
-        remove_models = _awaitable(_AdminMethods.remove_models)
-        delete_group = _awaitable(_AdminMethods.delete_group)
-        create_organization = _awaitable(_AdminMethods.create_organization)
-        list_organizations = _awaitable(_AdminMethods.list_organizations)
-        get_organization = _awaitable(_AdminMethods.get_organization)
-        update_organization = _awaitable(_AdminMethods.update_organization)
-        suspend_organization = _awaitable(_AdminMethods.suspend_organization)
-        activate_organization = _awaitable(_AdminMethods.activate_organization)
-        delete_organization = _awaitable(_AdminMethods.delete_organization)
-        organization_teams = _awaitable(_AdminMethods.organization_teams)
-        create_team = _awaitable(_AdminMethods.create_team)
-        list_teams = _awaitable(_AdminMethods.list_teams)
-        get_team = _awaitable(_AdminMethods.get_team)
-        update_team = _awaitable(_AdminMethods.update_team)
-        set_access_groups = _awaitable(_AdminMethods.set_access_groups)
-        suspend_team = _awaitable(_AdminMethods.suspend_team)
-        pause_team = _awaitable(_AdminMethods.pause_team)
-        resume_team = _awaitable(_AdminMethods.resume_team)
-        delete_team = _awaitable(_AdminMethods.delete_team)
-        create_key = _awaitable(_AdminMethods.create_key)
-        list_keys = _awaitable(_AdminMethods.list_keys)
-        rotate_key = _awaitable(_AdminMethods.rotate_key)
-        revoke_key = _awaitable(_AdminMethods.revoke_key)
-        add_credits = _awaitable(_AdminMethods.add_credits)
-        replenish = _awaitable(_AdminMethods.replenish)
-        adjust_credits = _awaitable(_AdminMethods.adjust_credits)
-        refund = _awaitable(_AdminMethods.refund)
-        conversion_rates = _awaitable(_AdminMethods.conversion_rates)
-        set_conversion_rates = _awaitable(_AdminMethods.set_conversion_rates)
-        set_budget_mode = _awaitable(_AdminMethods.set_budget_mode)
-        set_markup = _awaitable(_AdminMethods.set_markup)
-        configure_auto_refill = _awaitable(_AdminMethods.configure_auto_refill)
-        balance = _awaitable(_AdminMethods.balance)
-        transactions = _awaitable(_AdminMethods.transactions)
-        usage = _awaitable(_AdminMethods.usage)
-        create_credential = _awaitable(_AdminMethods.create_credential)
-        list_credentials = _awaitable(_AdminMethods.list_credentials)
-        get_credential = _awaitable(_AdminMethods.get_credential)
-        update_credential = _awaitable(_AdminMethods.update_credential)
-        delete_credential = _awaitable(_AdminMethods.delete_credential)
-        test_credential = _awaitable(_AdminMethods.test_credential)
-        providers = _awaitable(_AdminMethods.providers)
-        request = _awaitable(_AdminMethods.request)
+        # The methods are _AdminMethods' own, run through _run below; these
+        # lines only tell type checkers that each result is awaitable.
+        create_alias = awaitable(_AdminMethods.create_alias)
+        list_aliases = awaitable(_AdminMethods.list_aliases)
+        get_alias = awaitable(_AdminMethods.get_alias)
+        update_alias = awaitable(_AdminMethods.update_alias)
+        enable_alias = awaitable(_AdminMethods.enable_alias)
+        disable_alias = awaitable(_AdminMethods.disable_alias)
+        delete_alias = awaitable(_AdminMethods.delete_alias)
+        create_group = awaitable(_AdminMethods.create_group)
+        list_groups = awaitable(_AdminMethods.list_groups)
+        get_group = awaitable(_AdminMethods.get_group)
+        update_group = awaitable(_AdminMethods.update_group)
+        add_models = awaitable(_AdminMethods.add_models)
+        remove_models = awaitable(_AdminMethods.remove_models)
+        delete_group = awaitable(_AdminMethods.delete_group)
+        create_organization = awaitable(_AdminMethods.create_organization)
+        list_organizations = awaitable(_AdminMethods.list_organizations)
+        get_organization = awaitable(_AdminMethods.get_organization)
+        update_organization = awaitable(_AdminMethods.update_organization)
+        suspend_organization = awaitable(_AdminMethods.suspend_organization)
+        activate_organization = awaitable(_AdminMethods.activate_organization)
+        delete_organization = awaitable(_AdminMethods.delete_organization)
+        organization_teams = awaitable(_AdminMethods.organization_teams)
+        create_team = awaitable(_AdminMethods.create_team)
+        list_teams = awaitable(_AdminMethods.list_teams)
+        get_team = awaitable(_AdminMethods.get_team)
+        update_team = awaitable(_AdminMethods.update_team)
+        set_access_groups = awaitable(_AdminMethods.set_access_groups)
+        suspend_team = awaitable(_AdminMethods.suspend_team)
+        pause_team = awaitable(_AdminMethods.pause_team)
+        resume_team = awaitable(_AdminMethods.resume_team)
+        delete_team = awaitable(_AdminMethods.delete_team)
+        create_key = awaitable(_AdminMethods.create_key)
+        list_keys = awaitable(_AdminMethods.list_keys)
+        rotate_key = awaitable(_AdminMethods.rotate_key)
+        revoke_key = awaitable(_AdminMethods.revoke_key)
+        add_credits = awaitable(_AdminMethods.add_credits)
+        replenish = awaitable(_AdminMethods.replenish)
+        adjust_credits = awaitable(_AdminMethods.adjust_credits)
+        refund = awaitable(_AdminMethods.refund)
+        conversion_rates = awaitable(_AdminMethods.conversion_rates)
+        set_conversion_rates = awaitable(_AdminMethods.set_conversion_rates)
+        set_budget_mode = awaitable(_AdminMethods.set_budget_mode)
+        set_markup = awaitable(_AdminMethods.set_markup)
+        configure_auto_refill = awaitable(_AdminMethods.configure_auto_refill)
+        balance = awaitable(_AdminMethods.balance)
+        transactions = awaitable(_AdminMethods.transactions)
+        usage = awaitable(_AdminMethods.usage)
+        create_credential = awaitable(_AdminMethods.create_credential)
+        list_credentials = awaitable(_AdminMethods.list_credentials)
+        get_credential = awaitable(_AdminMethods.get_credential)
+        update_credential = awaitable(_AdminMethods.update_credential)
+        delete_credential = awaitable(_AdminMethods.delete_credential)
+        test_credential = awaitable(_AdminMethods.test_credential)
+        providers = awaitable(_AdminMethods.providers)
+        request = awaitable(_AdminMethods.request)
 
-    def __init__(
-        self,
-        *,
-        api_key: Optional[str] = None,
-        base_url: Optional[str] = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        backoff_base: float = DEFAULT_BACKOFF_BASE,
-        backoff_max: float = DEFAULT_BACKOFF_MAX,
-        max_retry_after: float = MAX_RETRY_AFTER,
-        timeout: Union[float, httpx.Timeout, None] = None,
-        http_client: Optional[httpx.AsyncClient] = None,
-        user_agent: Optional[str] = None,
-    ) -> None:
-        self._transport = AsyncTransport(
-            base_url,
-            api_key,
-            policy=Policy(max_retries, backoff_base, backoff_max, max_retry_after),
-            timeout=timeout,
-            http_client=http_client,
-            user_agent=user_agent,
-            key_env=ENV_MASTER_KEY,
-        )
+    _transport_class = AsyncTransport
+    _transport: AsyncTransport
+    _key_env = ENV_MASTER_KEY
 
     async def _arun(self, op: Op[T]) -> T:
         return op.parse(await self._transport.call(op.req))
 
-    def _run(self, op: Op[T]) -> Any:  # an awaitable of T
+    def _run(self, op: Op[T]) -> Awaitable[T]:
         return self._arun(op)
 
     async def aclose(self) -> None:
