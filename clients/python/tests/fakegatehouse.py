@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
@@ -22,6 +23,8 @@ class Reply:
     headers: Dict[str, str] = field(default_factory=dict)
     drop: bool = False
     chunks: Optional[List[str]] = None
+    #: Seconds to wait before answering, for timeouts.
+    delay: float = 0
 
 
 def error(status: int, code: str, message: str = "scripted", retry_after: Optional[str] = None, field_name: Optional[str] = None) -> Reply:
@@ -67,6 +70,8 @@ class FakeGatehouse:
                 body = self.rfile.read(length) if length else b""
                 fake.requests.append((self.command, self.path, dict(self.headers), body))
                 reply = fake.replies.pop(0) if fake.replies else Reply(status=500, body={"error": {"code": "internal_error", "message": "script ran out"}})
+                if reply.delay:
+                    time.sleep(reply.delay)
                 if reply.drop:
                     self.close_connection = True
                     return
@@ -91,7 +96,11 @@ class FakeGatehouse:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that timed out and left: expected here
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)

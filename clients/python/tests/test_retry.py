@@ -16,9 +16,12 @@ from typing import Any, Iterator, List, Tuple
 
 import pytest
 
+import httpx
+
 from gatehouse import (
     APIConnectionError,
     APIError,
+    APITimeoutError,
     AsyncGatehouse,
     Conflict,
     Forbidden,
@@ -143,6 +146,20 @@ async def test_a_request_that_never_left_is_retried(client: Tuple[Any, Recorder]
     with pytest.raises(APIConnectionError) as exc:
         await call(c, "chat", "j1", "echo", "hi")
     assert exc.value.sent is False and len(rec.waits) == 2
+
+
+async def test_timeouts(fake: FakeGatehouse, client: Tuple[Any, Recorder]) -> None:
+    c, rec = client
+    c._transport.http.timeout = httpx.Timeout(0.3)
+    # A read that timed out is repeated ...
+    fake.script(Reply(delay=1.5, body=JOB), Reply(body=JOB))
+    assert (await call(c, "get_job", "j1")).job_id == "j1"
+    assert len(fake.requests) == 2
+    # ... a call is not: it may be running.
+    fake.script(Reply(delay=1.5, body=CALL))
+    with pytest.raises(APITimeoutError) as exc:
+        await call(c, "chat", "j1", "echo", "hi")
+    assert exc.value.sent is True and len(fake.requests) == 1
 
 
 ERROR_TABLE = [

@@ -116,7 +116,12 @@ class Decoder:
         if self.error is not None:
             raise self.error
         if self.done is None:
-            raise StreamCut("the stream ended before its final event: the answer is incomplete", content="".join(self._text))
+            why = (
+                "Gatehouse ended the stream without its final event (the call's usage and cost were not confirmed)"
+                if self.finished
+                else "the stream ended before its final event: the answer is incomplete"
+            )
+            raise StreamCut(why, content="".join(self._text))
 
     def cut(self, exc: BaseException) -> StreamCut:
         """The error for a connection lost part way."""
