@@ -14,9 +14,8 @@ from __future__ import annotations
 import socket
 from typing import Any, Iterator, List, Tuple
 
-import pytest
-
 import httpx
+import pytest
 
 from gatehouse import (
     APIConnectionError,
