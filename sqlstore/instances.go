@@ -7,6 +7,13 @@ import (
 	"time"
 )
 
+// SingleCallMaxAge is how long a single-call job may stay open whoever
+// owns it. Its one call cannot run this long (the gateway's total call
+// timeout is ten minutes), so such a job was left open by a failure to
+// end it, typically a database outage while its call was recorded, and
+// is failed like an orphan rather than held until job_ttl.
+const SingleCallMaxAge = time.Hour
+
 // instanceRetention is how long the row of an instance that stopped
 // heartbeating is kept. Only live rows matter (a job whose owner has no
 // fresh row is an orphan), so this merely keeps the table small while
@@ -40,8 +47,10 @@ func (db *DB) RetireInstance(ctx context.Context, id string) (int, error) {
 
 // FailOrphanedJobs fails the open single-call jobs whose owner's heartbeat
 // is older than expiry (or who has no row at all: it retired or was
-// pruned), releasing what they hold (see abandonJob). Rows of instances
-// silent for longer than an hour are pruned. Safe on every replica at
+// pruned), and those open for longer than SingleCallMaxAge, releasing
+// what they hold (see abandonJob). Rows of instances silent for longer
+// than an hour are pruned. The jobs of db.Instance itself, which is
+// evidently running, are only ended by age. Safe on every replica at
 // once: each job ends once.
 //
 // The caller must itself be heartbeating: a replica that could not reach
@@ -51,8 +60,9 @@ func (db *DB) FailOrphanedJobs(ctx context.Context, expiry time.Duration) (int, 
 	now := db.Now()
 	n, err := db.abandonJobs(ctx, "failed: the process running its call stopped before the call ended",
 		`SELECT team_id, id FROM jobs j WHERE owner <> '' AND status IN ('pending', 'in_progress')
-			AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = j.owner AND i.heartbeat_at >= $1)
-			ORDER BY created_at LIMIT 500`, now.Add(-expiry))
+			AND (created_at < $2 OR (owner <> $3
+				AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = j.owner AND i.heartbeat_at >= $1)))
+			ORDER BY created_at LIMIT 500`, now.Add(-expiry), now.Add(-SingleCallMaxAge), db.Instance)
 	if err != nil {
 		return n, err
 	}

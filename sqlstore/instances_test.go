@@ -26,10 +26,12 @@ func TestConformanceOrphanedSingleCallJobs(t *testing.T) {
 		team(t, db, "ct", gatehouse.BudgetConsumptionTokens, 10*gatehouse.OneCredit)
 
 		// open creates a job as instance owner (single-call unless owner
-		// is ""), reserving credits for a call in consumption mode.
+		// is ""), reserving credits for a call in consumption mode. The
+		// sweeps run as a third instance.
 		open := func(teamID, owner string, reserve gatehouse.Credits) *gatehouse.Job {
 			t.Helper()
 			db.Instance = owner
+			defer func() { db.Instance = "sweeper" }()
 			j, err := db.CreateJob(ctx, &gatehouse.Job{TeamID: teamID, SingleCall: owner != ""}, "")
 			if err != nil {
 				t.Fatal(err)
@@ -115,9 +117,37 @@ func TestConformanceOrphanedSingleCallJobs(t *testing.T) {
 			}
 		}
 
+		// A single-call job left open by a live owner (its end failed, say
+		// in a database outage) is failed once no call could still run.
+		stuck := open("jb", "live", 0)
+		clock = clock.Add(sqlstore.SingleCallMaxAge - time.Second)
+		if err := db.Heartbeat(ctx, "live"); err != nil {
+			t.Fatal(err)
+		}
+		// (The live owner's first two jobs are older still.)
+		if n, err := db.FailOrphanedJobs(ctx, expiry); err != nil || n != 2 || status(liveJB) != gatehouse.JobFailed {
+			t.Fatalf("live owner's jobs past the maximum age: %d swept, %v; want 2", n, err)
+		}
+		clock = clock.Add(2 * time.Second)
+		if err := db.Heartbeat(ctx, "live"); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.FailOrphanedJobs(ctx, expiry); err != nil || n != 1 {
+			t.Fatalf("past the maximum age: %d swept, %v; want the stuck job", n, err)
+		}
+		if got := status(stuck); got != gatehouse.JobFailed {
+			t.Fatalf("stuck single-call job: %s", got)
+		}
+		checkBooks(t, db, "jb", 3*gatehouse.OneCredit, gatehouse.OneCredit)
+		checkBooks(t, db, "ct", 10*gatehouse.OneCredit, gatehouse.OneCredit)
+
 		// Retiring (a clean stop) fails what the instance still owns.
-		if n, err := db.RetireInstance(ctx, "live"); err != nil || n != 2 {
+		fresh := open("ct", "live", gatehouse.OneCredit)
+		if n, err := db.RetireInstance(ctx, "live"); err != nil || n != 1 {
 			t.Fatalf("retire: %d, %v", n, err)
+		}
+		if got := status(fresh); got != gatehouse.JobFailed {
+			t.Fatalf("retired instance's job: %s", got)
 		}
 		checkBooks(t, db, "jb", 3*gatehouse.OneCredit, gatehouse.OneCredit)
 		checkBooks(t, db, "ct", 10*gatehouse.OneCredit, gatehouse.OneCredit)
