@@ -39,6 +39,8 @@ type Config struct {
 	// InstanceExpiry is how long after this process's last heartbeat the
 	// single-call jobs it owns are taken for orphans.
 	InstanceExpiry time.Duration
+	// DebugAddr serves Go's runtime profiles when set.
+	DebugAddr string
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -143,6 +145,8 @@ var settings = []setting{
 			c.InstanceExpiry = d
 			return nil
 		}},
+	{"debug_addr", "", "address serving Go's runtime profiles (/debug/pprof/: goroutines, heap, CPU) for leak and performance investigations; keep it on localhost; empty serves nothing",
+		func(c *Config, v string) error { c.DebugAddr = v; return nil }},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)

@@ -107,6 +107,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		meter.ReserveOutputTokens = -1 // configured: reserve the maximal answer
 	}
 	background.Go(func() { sweepJobs(backgroundCtx, db, cfg, logger) })
+	if cfg.DebugAddr != "" {
+		background.Go(func() {
+			if err := serveDebug(backgroundCtx, cfg.DebugAddr, logger); err != nil {
+				logger.Error("runtime profiles not served", "addr", cfg.DebugAddr, "err", err)
+			}
+		})
+	}
 	background.Go(func() {
 		db.RunRefillsEvery(backgroundCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 	})
