@@ -15,7 +15,9 @@
 #     what was delivered.
 # The upstream answers after LATENCY, streams CHUNKS chunks CHUNK_INTERVAL
 # apart. Every SAMPLE seconds it records gatehouse's RSS (VmRSS), its
-# goroutine count (from /debug/pprof/goroutine) and threads into
+# goroutine count (from /debug/pprof/goroutine), threads and Go heap in
+# use (HeapInuse, from /debug/pprof/heap; RSS also holds the embedded
+# database's page cache, which lives outside the Go heap) into
 # $OUT/samples.csv, and at the end prints a summary: idle before, the
 # first and last minutes under load, and idle again after the load stops
 # (10 s after, and SETTLE s after, once pooled upstream connections have
@@ -73,11 +75,12 @@ pids+=("$GH")
 for _ in $(seq 1 100); do curl -fsS "http://$ADDR/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 
 goroutines() { curl -fsS "http://$DEBUG_ADDR/debug/pprof/goroutine?debug=1" | sed -n 's/^goroutine profile: total //p'; }
+heap_kb() { curl -fsS "http://$DEBUG_ADDR/debug/pprof/heap?debug=1" | awk '$2 == "HeapInuse" { print int($4 / 1024) }'; }
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$GH/status"; }
 sample() { # phase elapsed
-  echo "$1,$2,$(status_kb VmRSS),$(goroutines),$(status_kb Threads)" >>"$OUT/samples.csv"
+  echo "$1,$2,$(status_kb VmRSS),$(goroutines),$(status_kb Threads),$(heap_kb)" >>"$OUT/samples.csv"
 }
-echo "phase,elapsed_s,rss_kb,goroutines,threads" >"$OUT/samples.csv"
+echo "phase,elapsed_s,rss_kb,goroutines,threads,heap_inuse_kb" >"$OUT/samples.csv"
 
 # Idle baseline: one warm-up request of each kind first, so lazily built
 # things (upstream transport, prepared statements) exist in both idle
@@ -126,18 +129,18 @@ cat "$OUT/plain.txt" "$OUT/stream.txt" | grep -Ei 'requests|errors|rps|p50' || t
 echo "client hang-ups mid-stream: $(cat "$OUT/hangups.txt")"
 awk -F, -v dur="$DURATION_S" '
   NR == 1 { next }
-  $1 == "idle-before" { ib_rss = $3; ib_g = $4 }
-  $1 == "idle-just-after" { ij_rss = $3; ij_g = $4 }
-  $1 == "idle-after"  { ia_rss = $3; ia_g = $4 }
-  $1 == "load" && $2 <= 60        { f_rss += $3; f_g += $4; fn++ }
-  $1 == "load" && $2 > dur - 60   { l_rss += $3; l_g += $4; ln++ }
-  $1 == "load" { if ($3 > max_rss) max_rss = $3; if ($4 > max_g) max_g = $4 }
+  $1 == "idle-before" { ib_rss = $3; ib_g = $4; ib_h = $6 }
+  $1 == "idle-just-after" { ij_rss = $3; ij_g = $4; ij_h = $6 }
+  $1 == "idle-after"  { ia_rss = $3; ia_g = $4; ia_h = $6 }
+  $1 == "load" && $2 <= 60        { f_rss += $3; f_g += $4; f_h += $6; fn++ }
+  $1 == "load" && $2 > dur - 60   { l_rss += $3; l_g += $4; l_h += $6; ln++ }
+  $1 == "load" { if ($3 > max_rss) max_rss = $3; if ($4 > max_g) max_g = $4; if ($6 > max_h) max_h = $6 }
   END {
-    printf "| | RSS (MiB) | goroutines |\n|---|---|---|\n"
-    printf "| idle, before | %.1f | %d |\n", ib_rss / 1024, ib_g
-    if (fn) printf "| first minute under load (mean) | %.1f | %.0f |\n", f_rss / fn / 1024, f_g / fn
-    if (ln) printf "| last minute under load (mean) | %.1f | %.0f |\n", l_rss / ln / 1024, l_g / ln
-    printf "| peak under load | %.1f | %d |\n", max_rss / 1024, max_g
-    printf "| idle, 10 s after | %.1f | %d |\n", ij_rss / 1024, ij_g
-    printf "| idle, after upstream connections timed out | %.1f | %d |\n", ia_rss / 1024, ia_g
+    printf "| | RSS (MiB) | Go heap in use (MiB) | goroutines |\n|---|---|---|---|\n"
+    printf "| idle, before | %.1f | %.1f | %d |\n", ib_rss / 1024, ib_h / 1024, ib_g
+    if (fn) printf "| first minute under load (mean) | %.1f | %.1f | %.0f |\n", f_rss / fn / 1024, f_h / fn / 1024, f_g / fn
+    if (ln) printf "| last minute under load (mean) | %.1f | %.1f | %.0f |\n", l_rss / ln / 1024, l_h / ln / 1024, l_g / ln
+    printf "| peak under load | %.1f | %.1f | %d |\n", max_rss / 1024, max_h / 1024, max_g
+    printf "| idle, 10 s after | %.1f | %.1f | %d |\n", ij_rss / 1024, ij_h / 1024, ij_g
+    printf "| idle, after upstream connections timed out | %.1f | %.1f | %d |\n", ia_rss / 1024, ia_h / 1024, ia_g
   }' "$OUT/samples.csv" | tee "$OUT/summary.md"
