@@ -48,7 +48,11 @@ type Meter struct {
 	// StoreBodies keeps request and response bodies with each call record
 	// (off by default: prompts are the customer's data).
 	StoreBodies bool
-	Now         func() time.Time
+	// ReserveOutputTokens is the answer length a consumption-mode call
+	// reserves credits for (see billing.PlanCall): 0 means
+	// billing.DefaultReserveOutput, a negative value the maximal answer.
+	ReserveOutputTokens int
+	Now                 func() time.Time
 }
 
 // CallInput is one call a client asked for.
@@ -90,8 +94,15 @@ func (m *Meter) now() time.Time {
 	return time.Now()
 }
 
+// creditsHeldRetry is the Retry-After of a call refused because the
+// team's credits are held by calls in flight: they end, and give back
+// what they did not spend, within moments.
+const creditsHeldRetry = time.Second
+
 // admit checks the alias, the rate limits and the credits before any
-// provider is called; a team without credits is refused here (402).
+// provider is called. A team whose credits are spent is refused here
+// (402); one whose credits are only held by calls in flight gets a
+// retryable 429 with Retry-After.
 func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 	snap := m.Gateway.state.Snapshot()
 	named, err := snap.Authorize(in.Caller, in.Alias)
@@ -101,24 +112,30 @@ func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 	// The budget mode decides the plan. The in-memory team is enough for
 	// job_based; consumption needs the live balance. If this replica's
 	// view of the mode is stale (it changed moments ago), the job's mode
-	// wins and the call is planned again from the stored team.
+	// wins and the call is planned again from the stored team. If the
+	// reservation loses a race for the team's last free credits, the call
+	// is planned once more from the balance as it now is (it may then be
+	// shortened, or refused saying why).
 	team := in.Caller.Team
 	fresh := team.BudgetMode != gatehouse.BudgetJobBased
 	var plan billing.Plan
 	var release func(int64)
+	refuse := func(err error) (*admission, error) {
+		if release != nil {
+			release(0)
+		}
+		return nil, creditsError(err)
+	}
 	for attempt := 0; ; attempt++ {
 		if fresh {
 			if team, err = m.Store.FindTeam(ctx, team.ID); err != nil {
-				return nil, err
+				return refuse(err)
 			}
 		}
 		plan = billing.Plan{}
 		if team.BudgetMode != gatehouse.BudgetJobBased {
 			if plan, err = m.plan(team, named, in.Request); err != nil {
-				if release != nil {
-					release(0)
-				}
-				return nil, err
+				return refuse(err)
 			}
 		}
 		if m.Limits != nil && release == nil {
@@ -131,15 +148,13 @@ func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 			}
 		}
 		err = m.Store.ReserveForCall(ctx, team.ID, in.JobID, team.BudgetMode, plan.Reserve)
-		if errors.Is(err, gatehouse.ErrModeMismatch) && attempt == 0 {
+		if attempt < 2 && (errors.Is(err, gatehouse.ErrModeMismatch) ||
+			(gatehouse.ErrorCode(err) == gatehouse.ERATELIMIT && team.BudgetMode != gatehouse.BudgetJobBased)) {
 			fresh = true
 			continue
 		}
 		if err != nil {
-			if release != nil {
-				release(0)
-			}
-			return nil, err
+			return refuse(err)
 		}
 		break
 	}
@@ -148,6 +163,17 @@ func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 		in.Request.MaxTokens = plan.MaxTokens
 	}
 	return a, nil
+}
+
+// creditsError gives a refusal for credits held by calls in flight
+// (ERATELIMIT from billing or storage) its Retry-After, so it is answered
+// as the retryable 429 it is; other errors pass unchanged.
+func creditsError(err error) error {
+	var e *gatehouse.Error
+	if errors.As(err, &e) && e.Code == gatehouse.ERATELIMIT {
+		return &RateLimited{Err: e, RetryAfter: creditsHeldRetry}
+	}
+	return err
 }
 
 // plan computes a consumption-mode reservation for the alias's model.
@@ -161,7 +187,11 @@ func (m *Meter) plan(team *gatehouse.Team, named *gatehouse.Alias, req *provider
 	if cm, ok := m.Catalog.Lookup(prov, model); ok {
 		maxOut = cm.MaxOutputTokens
 	}
-	return billing.PlanCall(team, req, prices, maxOut, team.CreditsRemaining)
+	reserveOut := m.ReserveOutputTokens
+	if reserveOut == 0 {
+		reserveOut = billing.DefaultReserveOutput
+	}
+	return billing.PlanCall(team, req, prices, maxOut, reserveOut)
 }
 
 // newCall starts a call record.

@@ -365,7 +365,7 @@ func handleCreateAndCall(s *server, stream bool) http.Handler {
 		}
 		team := callerFrom(r).Team.ID
 		job, err := s.Jobs.CreateJob(r.Context(), &gatehouse.Job{TeamID: team, JobType: jobFields.JobType, UserID: jobFields.UserID,
-			Metadata: jobFields.JobMetadata}, r.Header.Get("Idempotency-Key"))
+			Metadata: jobFields.JobMetadata, SingleCall: true}, r.Header.Get("Idempotency-Key"))
 		if err != nil {
 			writeError(w, r, err)
 			return

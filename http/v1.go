@@ -54,6 +54,7 @@ func dialectOf(r *http.Request) errorDialect {
 // surface 429 insufficient_quota marked x-should-retry: false (the SDKs
 // would otherwise retry it), on the Anthropic surface 402 billing_error.
 func writeSDKError(w http.ResponseWriter, r *http.Request, d errorDialect, err error) {
+	defaultRetryAfter(w, err)
 	status := ErrorStatus(err)
 	code := gatehouse.ErrorCode(err)
 	msg := gatehouse.ErrorMessage(err)
@@ -99,7 +100,7 @@ func (s *server) v1Job(r *http.Request, jobType string) (jobID string, own bool,
 		return id, false, nil
 	}
 	j, err := s.Jobs.CreateJob(r.Context(), &gatehouse.Job{TeamID: callerFrom(r).Team.ID, JobType: jobType,
-		Metadata: gatehouse.Metadata{"source": r.URL.Path}}, r.Header.Get("Idempotency-Key"))
+		Metadata: gatehouse.Metadata{"source": r.URL.Path}, SingleCall: true}, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return "", false, err
 	}

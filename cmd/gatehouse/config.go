@@ -33,6 +33,14 @@ type Config struct {
 	RedisURL        string
 	StoreBodies     bool
 	BodyRetention   time.Duration
+	// ReserveOutputTokens is the answer a consumption-mode call reserves
+	// credits for (0: the maximal answer).
+	ReserveOutputTokens int
+	// InstanceExpiry is how long after this process's last heartbeat the
+	// single-call jobs it owns are taken for orphans.
+	InstanceExpiry time.Duration
+	// DebugAddr serves Go's runtime profiles when set.
+	DebugAddr string
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -119,6 +127,26 @@ var settings = []setting{
 			c.BodyRetention = d
 			return nil
 		}},
+	{"reserve_output_tokens", "1024", "output tokens a consumption-mode call reserves credits for when its max_tokens is larger or unset (a typical answer; longer ones are settled from free credits when they end); 0 reserves the maximal answer",
+		func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1_000_000 {
+				return errors.New("must be a whole number of tokens from 0 to 1000000")
+			}
+			c.ReserveOutputTokens = n
+			return nil
+		}},
+	{"instance_expiry", "30s", "a replica whose heartbeat is older than this is taken for dead, and the single-call jobs it owned are failed (their credits released) by the others",
+		func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second || d > time.Hour {
+				return errors.New("must be a duration from 1s to 1h, such as 30s")
+			}
+			c.InstanceExpiry = d
+			return nil
+		}},
+	{"debug_addr", "", "address serving Go's runtime profiles (/debug/pprof/: goroutines, heap, CPU) for leak and performance investigations; keep it on localhost; empty serves nothing",
+		func(c *Config, v string) error { c.DebugAddr = v; return nil }},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)

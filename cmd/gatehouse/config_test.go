@@ -54,6 +54,11 @@ func TestConfigPrecedence(t *testing.T) {
 			return c.usesPostgres() && !c.autoMigrate()
 		}},
 		{"sqlite auto-migrates", nil, nil, func(c Config) bool { return !c.usesPostgres() && c.autoMigrate() }},
+		{"money and liveness defaults", nil, nil, func(c Config) bool {
+			return c.ReserveOutputTokens == 1024 && c.InstanceExpiry == 30*time.Second
+		}},
+		{"money and liveness from env", nil, map[string]string{"GATEHOUSE_RESERVE_OUTPUT_TOKENS": "0", "GATEHOUSE_INSTANCE_EXPIRY": "5s"},
+			func(c Config) bool { return c.ReserveOutputTokens == 0 && c.InstanceExpiry == 5*time.Second }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +90,8 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, nil, "log_format"},
 		{"bad auto migrate", nil, map[string]string{"GATEHOUSE_AUTO_MIGRATE": "yes"}, "auto_migrate"},
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
+		{"negative reserve", nil, map[string]string{"GATEHOUSE_RESERVE_OUTPUT_TOKENS": "-1"}, "reserve_output_tokens"},
+		{"instance expiry too short", nil, map[string]string{"GATEHOUSE_INSTANCE_EXPIRY": "100ms"}, "instance_expiry"},
 		{"missing file", []string{"--config", filepath.Join(dir, "none.yaml")}, nil, "read config file"},
 	}
 	for _, tt := range tests {
