@@ -99,6 +99,11 @@ type Error struct {
 	Code       string // provider's own error type/code, if any
 	Message    string
 	RetryAfter time.Duration // from Retry-After / retry-after-ms, 0 if absent
+	// RequestScoped marks a failure that only this request provoked and
+	// that says nothing about the upstream's health (a failure simulated
+	// by a mock directive in the request's text): it never counts against
+	// a circuit breaker other requests share.
+	RequestScoped bool
 }
 
 func (e *Error) Error() string {
