@@ -128,9 +128,13 @@ var settings = []setting{
 	{"upstream_timeout", "10m", "longest a provider call may take, retries and fallbacks included (a stream: until its last event)",
 		func(c *Config, v string) error { return setDuration(&c.UpstreamTimeout, v, time.Second, "10m") }},
 	{"upstream_first_byte_timeout", "60s", "longest wait for a streamed call's response headers before the attempt fails and is retried (a plain call's headers come only after the whole answer, within upstream_timeout)",
-		func(c *Config, v string) error { return setDuration(&c.UpstreamFirstByteTimeout, v, 10*time.Millisecond, "60s") }},
+		func(c *Config, v string) error {
+			return setDuration(&c.UpstreamFirstByteTimeout, v, 10*time.Millisecond, "60s")
+		}},
 	{"upstream_idle_timeout", "60s", "longest silence while a provider's answer is read, streamed or not, before the call fails as timed out (it is never retried once the answer started)",
-		func(c *Config, v string) error { return setDuration(&c.UpstreamIdleTimeout, v, 10*time.Millisecond, "60s") }},
+		func(c *Config, v string) error {
+			return setDuration(&c.UpstreamIdleTimeout, v, 10*time.Millisecond, "60s")
+		}},
 	{"upstream_max_body", "32MiB", "largest non-streamed answer read from a provider (bytes, or with KiB, MiB or GiB); a larger one fails the call with a provider error",
 		func(c *Config, v string) error {
 			n, err := parseSize(v)
