@@ -131,12 +131,18 @@ func within(whole, part []byte) bool {
 // unquoteInPlace decodes the body of a JSON string (without its quotes)
 // into its own first n bytes, exactly as encoding/json decodes it. Every
 // escape is at least as long as what it stands for, so the write position
-// never passes the read position. It gives up (ok false) on bytes that
-// are not UTF-8, which decode to a longer U+FFFD, and on anything
-// malformed.
+// never passes the read position. It gives up (ok false), leaving b
+// untouched, on bytes that are not UTF-8, which decode to a longer
+// U+FFFD. b comes from a body json.Unmarshal has validated, so its
+// escapes are well formed; the checks below only guard against misuse.
 func unquoteInPlace(b []byte) (n int, ok bool) {
+	// Checked before anything is written: giving up half way would leave
+	// the value half decoded for the copying fallback.
+	if !utf8.Valid(b) {
+		return 0, false
+	}
 	if bytes.IndexByte(b, '\\') < 0 {
-		return len(b), utf8.Valid(b)
+		return len(b), true
 	}
 	w, r := 0, 0
 	for r < len(b) {
