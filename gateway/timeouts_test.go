@@ -12,22 +12,23 @@ import (
 	"time"
 
 	"github.com/gatehouse-llm/gatehouse/provider"
+	"github.com/gatehouse-llm/gatehouse/state"
 )
 
 // limitedGateway is testGateway with small first-byte and idle timeouts
 // and a body cap, so stalls fail in milliseconds.
-func limitedGateway(t *testing.T, primaryURL string, maxBody int64) (*Gateway, func() error) {
+func limitedGateway(t *testing.T, primaryURL string, maxBody int64) (*Gateway, *state.Caller, func() error) {
 	return limitedGatewayIdle(t, primaryURL, maxBody, 150*time.Millisecond)
 }
 
-func limitedGatewayIdle(t *testing.T, primaryURL string, maxBody int64, idle time.Duration) (*Gateway, func() error) {
+func limitedGatewayIdle(t *testing.T, primaryURL string, maxBody int64, idle time.Duration) (*Gateway, *state.Caller, func() error) {
 	st, caller := world(primaryURL, "http://127.0.0.1:1")
 	g := New(DefaultRegistry(), NewEndpoints(nil, Timeouts{Connect: time.Second, FirstByte: 150 * time.Millisecond,
 		Idle: idle, MaxBody: maxBody}), st, Options{Retry: RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxRetryAfter: time.Second}})
 	g.sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
 	// The fallback alias points at a closed port: a call that falls back
 	// fails with a network error instead of succeeding.
-	return g, func() error {
+	return g, caller, func() error {
 		_, err := g.Chat(context.Background(), caller, "primary", chatReq())
 		return err
 	}
@@ -91,7 +92,7 @@ func TestPlainAnswerFaults(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 			up := newUpstream(t, func(n int64, w http.ResponseWriter, r *http.Request) { tc.script(w, r) })
-			_, call := limitedGateway(t, up.URL, tc.maxBody)
+			_, _, call := limitedGateway(t, up.URL, tc.maxBody)
 			start := time.Now()
 			err := call()
 			if tc.wantKind == "" {
@@ -120,8 +121,7 @@ func TestPlainAnswerFaults(t *testing.T) {
 func TestStreamTimeouts(t *testing.T) {
 	t.Run("hang before headers", func(t *testing.T) {
 		up := newUpstream(t, func(n int64, w http.ResponseWriter, r *http.Request) { hold(r) })
-		g, _ := limitedGateway(t, up.URL, 0)
-		_, caller := world(up.URL, "http://127.0.0.1:1")
+		g, caller, _ := limitedGateway(t, up.URL, 0)
 		s, err := g.ChatStream(context.Background(), caller, "primary", chatReq())
 		pe, ok := provider.AsError(err)
 		if !ok || pe.Kind != provider.ErrNetwork && pe.Kind != provider.ErrTimeout {
@@ -148,8 +148,7 @@ func TestStreamTimeouts(t *testing.T) {
 			sse(w, chunkHello)
 			hold(r)
 		})
-		g, _ := limitedGateway(t, up.URL, 0)
-		_, caller := world(up.URL, "http://127.0.0.1:1")
+		g, caller, _ := limitedGateway(t, up.URL, 0)
 		s, err := g.ChatStream(context.Background(), caller, "primary", chatReq())
 		if err != nil {
 			t.Fatal(err)
@@ -179,8 +178,7 @@ func TestStreamTimeouts(t *testing.T) {
 			}
 			sse(w, chunkLo, chunkUsage, "[DONE]")
 		})
-		g, _ := limitedGatewayIdle(t, up.URL, 0, 400*time.Millisecond)
-		_, caller := world(up.URL, "http://127.0.0.1:1")
+		g, caller, _ := limitedGatewayIdle(t, up.URL, 0, 400*time.Millisecond)
 		s, err := g.ChatStream(context.Background(), caller, "primary", chatReq())
 		if err != nil {
 			t.Fatal(err)

@@ -75,20 +75,28 @@ func largeCalls(alias string) []largeCall {
 	}
 }
 
-// do sends the call and reads the answer, hashing it rather than holding
-// it, and returns the answer's size.
-func (c largeCall) do(t testing.TB, h *harness, key string) int64 {
+// send posts the call; the caller reads and closes the answer.
+func (c largeCall) send(t testing.TB, h *harness, key string) *http.Response {
 	req, _ := http.NewRequest("POST", h.Server.URL+c.path, strings.NewReader(c.body))
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: status %d", c.name, resp.StatusCode)
+	}
+	return resp
+}
+
+// do makes the call and reads the answer, hashing it rather than holding
+// it, and returns the answer's size.
+func (c largeCall) do(t testing.TB, h *harness, key string) int64 {
+	resp := c.send(t, h, key)
 	defer resp.Body.Close()
-	hash := sha256.New()
-	n, err := io.Copy(hash, resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("%s: status %d, %v", c.name, resp.StatusCode, err)
+	n, err := io.Copy(sha256.New(), resp.Body)
+	if err != nil {
+		t.Fatalf("%s: %v", c.name, err)
 	}
 	return n
 }
@@ -96,12 +104,7 @@ func (c largeCall) do(t testing.TB, h *harness, key string) int64 {
 // checkAnswer: the answer carries the text whole (a small answer read in
 // full and compared).
 func checkAnswer(t *testing.T, h *harness, key string, c largeCall, text string) {
-	req, _ := http.NewRequest("POST", h.Server.URL+c.path, strings.NewReader(c.body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := c.send(t, h, key)
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var want bytes.Buffer
