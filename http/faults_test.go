@@ -190,6 +190,10 @@ func playFault(w http.ResponseWriter, r *http.Request, fault string, n int, stre
 		io.WriteString(w, `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}}`)
 	case "nousage":
 		healthy(w, stream, false)
+	case "down": // a model that fails every time
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"error":{"message":"The model is down","type":"server_error","code":null}}`)
 	case "overloaded": // a failure reported inside the stream, as OpenRouter and others do
 		sseEvents(w, okChunk1, `{"error":{"message":"Overloaded","type":"overloaded_error"}}`)
 	default:
@@ -616,4 +620,64 @@ func checkJob(t *testing.T, h *harness, key, job string, single bool, want expec
 	if done["status"] != "completed" || done["credits_charged"] != accrued {
 		t.Errorf("completed job charged %v, accrued %v", done["credits_charged"], accrued)
 	}
+}
+
+// One tenant cannot switch a model off for the others: team a of org oa
+// hammers a failing model ("broken", openai/gpt-4o-mini) and the mock
+// provider with [mock:error=500]; team b of org ob is still served on the
+// same credential — its healthy model answers, and even the failing model
+// is still tried for it rather than refused — and a's mock failures open
+// nothing, not even for a.
+func TestOneTenantCannotSwitchAModelOffForOthers(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
+		h := newHarness(t, db)
+		faultGateway(h)
+		up := newFaultUpstream(t)
+		keyA, keyB := faultWorld(t, h, up.URL)
+		h.admin("POST", "/api/model-aliases/create", `{"alias": "echo", "litellm_model": "mock/echo"}`, 201)
+		h.admin("POST", "/api/model-aliases/create", `{"alias": "broken", "litellm_model": "openai/gpt-4o-mini"}`, 201)
+		h.admin("POST", "/api/model-access-groups/g/add-models", `{"model_aliases": ["echo", "broken"]}`, 200)
+		chat := func(key, alias, text string) response {
+			return h.do("POST", "/v1/chat/completions", key, fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":%q}]}`, alias, text))
+		}
+		for i := range 10 {
+			if r := chat(keyA, "echo", "fail [mock:error=500]"); r.Status != 502 {
+				t.Fatalf("mock failure %d: %d %s", i, r.Status, r.Raw)
+			}
+		}
+		for _, key := range []string{keyB, keyA} {
+			if r := chat(key, "echo", "still here"); r.Status != 200 || !strings.Contains(r.Raw, "still here") {
+				t.Fatalf("after ten [mock:error=500]: %d %s", r.Status, r.Raw)
+			}
+		}
+
+		// Two failing requests open nothing: the third is still sent.
+		for i := range 3 {
+			chat(keyA, "broken", "fault:down:1")
+			if got, want := up.count("1"), 3*(i+1); got != want {
+				t.Fatalf("after %d failing requests the upstream saw %d attempts, want %d", i+1, got, want)
+			}
+		}
+		// a goes on: its own breaker opens (503 with Retry-After)...
+		for range 4 {
+			chat(keyA, "broken", "fault:down:1")
+		}
+		r := chat(keyA, "broken", "fault:down:1")
+		if r.Status != 503 || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("team a's open breaker: %d %s (Retry-After %q)", r.Status, r.Raw, r.Header.Get("Retry-After"))
+		}
+		// ...but team b's healthy model on the same credential answers,
+		// for a too...
+		for _, key := range []string{keyB, keyA} {
+			if r := chat(key, "faulty", "hello"); r.Status != 200 {
+				t.Fatalf("the healthy model: %d %s", r.Status, r.Raw)
+			}
+		}
+		// ...and team b's request to the failing model is still sent to
+		// the provider (a 502 from the model, not a 503 from a breaker a
+		// opened).
+		if r := chat(keyB, "broken", "fault:down:2"); r.Status != 502 || up.count("2") != 3 {
+			t.Fatalf("team b on the failing model: %d %s, %d attempts", r.Status, r.Raw, up.count("2"))
+		}
+	})
 }
