@@ -26,7 +26,7 @@ func TestBodyJSONString(t *testing.T) {
 		body := []byte(`{"text":` + v + `,"after":1}`)
 		var got struct {
 			Text  BodyJSON `json:"text"`
-			After int    `json:"after"`
+			After int      `json:"after"`
 		}
 		if err := json.Unmarshal(body, &got); err != nil {
 			t.Fatalf("%s: %v", v, err)
