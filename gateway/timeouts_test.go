@@ -18,12 +18,12 @@ import (
 // limitedGateway is testGateway with small first-byte and idle timeouts
 // and a body cap, so stalls fail in milliseconds.
 func limitedGateway(t *testing.T, primaryURL string, maxBody int64) (*Gateway, *state.Caller, func() error) {
-	return limitedGatewayIdle(t, primaryURL, maxBody, 150*time.Millisecond)
+	return limitedGatewayIdle(t, primaryURL, maxBody, 400*time.Millisecond)
 }
 
 func limitedGatewayIdle(t *testing.T, primaryURL string, maxBody int64, idle time.Duration) (*Gateway, *state.Caller, func() error) {
 	st, caller := world(primaryURL, "http://127.0.0.1:1")
-	g := New(DefaultRegistry(), NewEndpoints(nil, Timeouts{Connect: time.Second, FirstByte: 150 * time.Millisecond,
+	g := New(DefaultRegistry(), NewEndpoints(nil, Timeouts{Connect: time.Second, FirstByte: 400 * time.Millisecond,
 		Idle: idle, MaxBody: maxBody}), st, Options{Retry: RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxRetryAfter: time.Second}})
 	g.sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
 	// The fallback alias points at a closed port: a call that falls back
@@ -64,7 +64,7 @@ func TestPlainAnswerFaults(t *testing.T) {
 			io.WriteString(w, body[:100])
 			w.(http.Flusher).Flush()
 			hold(r)
-		}, 0, provider.ErrTimeout, "no data for 150ms", 1},
+		}, 0, provider.ErrTimeout, "no data for 400ms", 1},
 		{"cut mid-body", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
@@ -133,7 +133,7 @@ func TestStreamTimeouts(t *testing.T) {
 		for _, a := range s.Attempts {
 			if a.Alias.Alias == "primary" {
 				primary++
-				if pe, _ := provider.AsError(a.Err); pe == nil || pe.Kind != provider.ErrTimeout || !strings.Contains(pe.Message, "no response headers within 150ms") {
+				if pe, _ := provider.AsError(a.Err); pe == nil || pe.Kind != provider.ErrTimeout || !strings.Contains(pe.Message, "no response headers within 400ms") {
 					t.Errorf("attempt error %v, want a first-byte timeout", a.Err)
 				}
 			}
@@ -158,7 +158,7 @@ func TestStreamTimeouts(t *testing.T) {
 			t.Fatalf("first chunk: %v %v", c, err)
 		}
 		_, err = s.Recv()
-		if pe, ok := provider.AsError(err); !ok || pe.Kind != provider.ErrTimeout || !strings.Contains(pe.Message, "no data for 150ms") {
+		if pe, ok := provider.AsError(err); !ok || pe.Kind != provider.ErrTimeout || !strings.Contains(pe.Message, "no data for 400ms") {
 			t.Fatalf("err = %v, want an idle timeout", err)
 		}
 		if up.hits.Load() != 1 {
@@ -166,7 +166,7 @@ func TestStreamTimeouts(t *testing.T) {
 		}
 	})
 	t.Run("slow but steady stream", func(t *testing.T) {
-		// Keep-alives every 50ms for 1.5s against a 400ms idle limit: only
+		// Keep-alives every 50ms for 1.5s against a 1s idle limit: only
 		// silences count, never a stream's length.
 		up := newUpstream(t, func(n int64, w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
@@ -178,7 +178,7 @@ func TestStreamTimeouts(t *testing.T) {
 			}
 			sse(w, chunkLo, chunkUsage, "[DONE]")
 		})
-		g, caller, _ := limitedGatewayIdle(t, up.URL, 0, 400*time.Millisecond)
+		g, caller, _ := limitedGatewayIdle(t, up.URL, 0, time.Second)
 		s, err := g.ChatStream(context.Background(), caller, "primary", chatReq())
 		if err != nil {
 			t.Fatal(err)

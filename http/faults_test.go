@@ -28,12 +28,13 @@ import (
 	"github.com/gatehouse-llm/gatehouse/sqlstore/storetest"
 )
 
-// Timeouts of the fault tests: small, so a stall costs a fraction of a
-// second, yet far above what a loopback upstream needs.
+// Timeouts of the fault tests: small, so a stall costs under a second,
+// yet far above what a loopback upstream needs even on a loaded machine
+// (a healthy attempt cut by them would show as a second attempt).
 const (
-	faultFirstByte = 400 * time.Millisecond
-	faultIdle      = 400 * time.Millisecond
-	faultTotal     = 2 * time.Second
+	faultFirstByte = 750 * time.Millisecond
+	faultIdle      = 750 * time.Millisecond
+	faultTotal     = 3 * time.Second
 	faultMaxBody   = 256 << 10
 )
 
