@@ -220,22 +220,22 @@ type ingressClient struct {
 	// v1 surfaces end single-call jobs; the job API calls in a job the
 	// test opened.
 	v1   bool
-	call func(t *testing.T, h *harness, key, job, text string, stream bool) shown
+	call func(t *testing.T, h *harness, key, alias, job, text string, stream bool) shown
 }
 
 var faultIngresses = []ingressClient{
-	{"openai", true, func(t *testing.T, h *harness, key, _, text string, stream bool) shown {
-		return send(t, h, key, "/v1/chat/completions", fmt.Sprintf(`{"model":"faulty","stream":%v,"messages":[{"role":"user","content":%q}]}`, stream, text), readOpenAIStream)
+	{"openai", true, func(t *testing.T, h *harness, key, alias, _, text string, stream bool) shown {
+		return send(t, h, key, "/v1/chat/completions", fmt.Sprintf(`{"model":%q,"stream":%v,"messages":[{"role":"user","content":%q}]}`, alias, stream, text), readOpenAIStream)
 	}},
-	{"anthropic", true, func(t *testing.T, h *harness, key, _, text string, stream bool) shown {
-		return send(t, h, key, "/v1/messages", fmt.Sprintf(`{"model":"faulty","max_tokens":256,"stream":%v,"messages":[{"role":"user","content":%q}]}`, stream, text), readAnthropicStream)
+	{"anthropic", true, func(t *testing.T, h *harness, key, alias, _, text string, stream bool) shown {
+		return send(t, h, key, "/v1/messages", fmt.Sprintf(`{"model":%q,"max_tokens":256,"stream":%v,"messages":[{"role":"user","content":%q}]}`, alias, stream, text), readAnthropicStream)
 	}},
-	{"jobs", false, func(t *testing.T, h *harness, key, job, text string, stream bool) shown {
+	{"jobs", false, func(t *testing.T, h *harness, key, alias, job, text string, stream bool) shown {
 		path := "/api/jobs/" + job + "/llm-call"
 		if stream {
 			path += "-stream"
 		}
-		return send(t, h, key, path, fmt.Sprintf(`{"model":"faulty","messages":[{"role":"user","content":%q}]}`, text), readJobStream)
+		return send(t, h, key, path, fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":%q}]}`, alias, text), readJobStream)
 	}},
 }
 
@@ -459,49 +459,64 @@ func faultWorld(t *testing.T, h *harness, upstreamURL string) (keyA, keyB string
 	return keyA, keyB
 }
 
+// faultModels gives each ingress its own provider model, so the three run
+// in parallel without sharing a circuit breaker (whose scope is the
+// credential and the model).
+var faultModels = map[string]string{"openai": "gpt-4o", "anthropic": "gpt-4.1", "jobs": "gpt-4.1-mini"}
+
 func TestFaultMatrix(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
 		h := newHarness(t, db)
 		faultGateway(h)
 		up := newFaultUpstream(t)
-		keyA, keyB := faultWorld(t, h, up.URL)
+		_, keyB := faultWorld(t, h, up.URL)
 		var seq atomic.Int64
 		for _, in := range faultIngresses {
-			for _, tc := range faultCases {
-				for _, stream := range []bool{false, true} {
-					want := tc.plain
-					mode := "plain"
-					if stream {
-						want, mode = tc.streamd, "stream"
-					}
-					t.Run(in.name+"/"+mode+"/"+tc.fault, func(t *testing.T) {
-						id := strconv.FormatInt(seq.Add(1), 10)
-						var job string
-						if !in.v1 {
-							job = h.do("POST", "/api/jobs/create", keyA, `{"job_type": "fault"}`).Body["job_id"].(string)
+			// Each ingress has its own team of its own organization
+			// (consumption_usd) calling its own alias; team b of org ob
+			// uses every alias, on the same credential.
+			alias, team := "faulty-"+in.name, "a-"+in.name
+			h.admin("POST", "/api/model-aliases/create", fmt.Sprintf(`{"alias": %q, "litellm_model": "openai/%s"}`, alias, faultModels[in.name]), 201)
+			h.admin("POST", "/api/model-access-groups/g/add-models", fmt.Sprintf(`{"model_aliases": [%q]}`, alias), 200)
+			h.admin("POST", "/api/organizations/create", fmt.Sprintf(`{"organization_id": "o%s", "name": "A"}`, team), 201)
+			keyA := h.admin("POST", "/api/teams/create", fmt.Sprintf(`{"organization_id": "o%s", "team_id": %q, "access_groups": ["g"], "budget_mode": "consumption_usd", "credits_allocated": 1000}`, team, team), 201)["virtual_key"].(string)
+			t.Run(in.name, func(t *testing.T) {
+				t.Parallel()
+				for _, tc := range faultCases {
+					for _, stream := range []bool{false, true} {
+						want, mode := tc.plain, "plain"
+						if stream {
+							want, mode = tc.streamd, "stream"
 						}
-						got := in.call(t, h, keyA, job, "fault:"+tc.fault+":"+id, stream)
-						if in.v1 {
-							job = latestJob(t, h, keyA, "a")
-						}
-						checkShown(t, got, want)
-						call := checkRecord(t, h, keyA, job, want)
-						checkUsageShown(t, got, call, want)
-						checkJob(t, h, keyA, job, in.v1, want)
-						if up.count(id) != int(want.attempts) {
-							t.Errorf("the upstream saw %d requests, the record says %d", up.count(id), want.attempts)
-						}
-						// Another organization's team on the same credential
-						// and model is served at once; so is team a again.
-						for team, key := range map[string]string{"b": keyB, "a": keyA} {
-							r := h.do("POST", "/v1/chat/completions", key, `{"model":"faulty","messages":[{"role":"user","content":"hello"}]}`)
-							if r.Status != 200 || !strings.Contains(r.Raw, "Hello world") {
-								t.Errorf("team %s after the fault: %d %s", team, r.Status, r.Raw)
+						t.Run(mode+"/"+tc.fault, func(t *testing.T) {
+							id := strconv.FormatInt(seq.Add(1), 10)
+							var job string
+							if !in.v1 {
+								job = h.do("POST", "/api/jobs/create", keyA, `{"job_type": "fault"}`).Body["job_id"].(string)
 							}
-						}
-					})
+							got := in.call(t, h, keyA, alias, job, "fault:"+tc.fault+":"+id, stream)
+							if in.v1 {
+								job = latestJob(t, h, keyA, team)
+							}
+							checkShown(t, got, want)
+							call := checkRecord(t, h, keyA, job, want)
+							checkUsageShown(t, got, call, want)
+							checkJob(t, h, keyA, job, in.v1, want)
+							if up.count(id) != int(want.attempts) {
+								t.Errorf("the upstream saw %d requests, the record says %d", up.count(id), want.attempts)
+							}
+							// Another organization's team on the same credential
+							// and model is served at once; so is this team again.
+							for who, key := range map[string]string{"b": keyB, team: keyA} {
+								r := h.do("POST", "/v1/chat/completions", key, fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"hello"}]}`, alias))
+								if r.Status != 200 || !strings.Contains(r.Raw, "Hello world") {
+									t.Errorf("team %s after the fault: %d %s", who, r.Status, r.Raw)
+								}
+							}
+						})
+					}
 				}
-			}
+			})
 		}
 	})
 }
