@@ -50,8 +50,8 @@ type Gateway struct {
 type Options struct {
 	Retry        RetryPolicy
 	TotalTimeout time.Duration
-	// BreakerThreshold consecutive failures open a credential's breaker
-	// for BreakerOpenFor.
+	// BreakerThreshold consecutive failing requests open a circuit
+	// breaker (per credential and model; see breakers) for BreakerOpenFor.
 	BreakerThreshold int
 	BreakerOpenFor   time.Duration
 	Logger           *slog.Logger

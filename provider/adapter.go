@@ -27,7 +27,9 @@ type Endpoint struct {
 	// "aws_session_token" (Bedrock).
 	Extra map[string]string
 	// Client sends the requests. The gateway shares one tuned client per
-	// upstream endpoint; adapters must not build their own per request.
+	// upstream endpoint, whose transport enforces its Limits (first byte,
+	// read idle, body size; see NewTransport); adapters must not build
+	// their own per request.
 	Client *http.Client
 }
 
