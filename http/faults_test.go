@@ -34,8 +34,8 @@ import (
 const (
 	faultFirstByte = 750 * time.Millisecond
 	faultIdle      = 750 * time.Millisecond
-	faultTotal     = 3 * time.Second
-	faultMaxBody   = 256 << 10
+	faultTotal     = 6 * time.Second
+	faultMaxBody   = 32 << 10
 )
 
 // faultGateway replaces the harness's gateway with one whose limits are
