@@ -106,7 +106,7 @@ type Call struct {
 	CacheWriteTokens int64     `json:"cache_write_tokens"`
 	ReasoningTokens  int64     `json:"reasoning_tokens"`
 	TotalTokens      int64     `json:"total_tokens"`
-	UsageSource      string    `json:"usage_source"` // "provider" or "estimated"
+	UsageSource      string    `json:"usage_source"` // "provider", "estimated", or "none" (no answer was started: nothing to count)
 	CostMicroUSD     int64     `json:"-"`
 	ClientCostMicro  int64     `json:"-"`
 	LatencyMS        int64     `json:"latency_ms"`

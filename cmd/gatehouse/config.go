@@ -41,6 +41,12 @@ type Config struct {
 	InstanceExpiry time.Duration
 	// DebugAddr serves Go's runtime profiles when set.
 	DebugAddr string
+	// Upstream bounds calls to providers (gateway.Timeouts and the total
+	// per call).
+	UpstreamTimeout          time.Duration
+	UpstreamFirstByteTimeout time.Duration
+	UpstreamIdleTimeout      time.Duration
+	UpstreamMaxBody          int64
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -147,6 +153,25 @@ var settings = []setting{
 		}},
 	{"debug_addr", "", "address serving Go's runtime profiles (/debug/pprof/: goroutines, heap, CPU) for leak and performance investigations; keep it on localhost; empty serves nothing",
 		func(c *Config, v string) error { c.DebugAddr = v; return nil }},
+	{"upstream_timeout", "10m", "longest a provider call may take, retries and fallbacks included (a stream: until its last event)",
+		func(c *Config, v string) error { return setDuration(&c.UpstreamTimeout, v, time.Second, "10m") }},
+	{"upstream_first_byte_timeout", "60s", "longest wait for a streamed call's response headers before the attempt fails and is retried (a plain call's headers come only after the whole answer, within upstream_timeout)",
+		func(c *Config, v string) error {
+			return setDuration(&c.UpstreamFirstByteTimeout, v, 10*time.Millisecond, "60s")
+		}},
+	{"upstream_idle_timeout", "60s", "longest silence while a provider's answer is read, streamed or not, before the call fails as timed out (it is never retried once the answer started)",
+		func(c *Config, v string) error {
+			return setDuration(&c.UpstreamIdleTimeout, v, 10*time.Millisecond, "60s")
+		}},
+	{"upstream_max_body", "32MiB", "largest non-streamed answer read from a provider (bytes, or with KiB, MiB or GiB); a larger one fails the call with a provider error",
+		func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil || n < 64<<10 || n > 1<<30 {
+				return errors.New("must be a size from 64KiB to 1GiB, such as 32MiB")
+			}
+			c.UpstreamMaxBody = n
+			return nil
+		}},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -156,6 +181,37 @@ var settings = []setting{
 			c.ShutdownTimeout = d
 			return nil
 		}},
+}
+
+// setDuration parses a duration of at least least into *d.
+func setDuration(d *time.Duration, v string, least time.Duration, example string) error {
+	parsed, err := time.ParseDuration(v)
+	if err != nil || parsed < least {
+		return fmt.Errorf("must be a duration of at least %s, such as %s", least, example)
+	}
+	*d = parsed
+	return nil
+}
+
+// parseSize reads a byte count: a plain integer, or one with a binary
+// unit (KiB, MiB, GiB).
+func parseSize(v string) (int64, error) {
+	v = strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > (1<<40)/mult {
+		return 0, errors.New("not a size")
+	}
+	return n * mult, nil
 }
 
 // loadConfig builds a Config from, in increasing order of precedence,

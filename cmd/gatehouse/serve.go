@@ -92,8 +92,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	background.Go(func() { keyUse.Run(backgroundCtx) })
 
 	registry := gateway.DefaultRegistry()
-	endpoints := gateway.NewEndpoints(getenv, gateway.DefaultTimeouts)
-	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger})
+	endpoints := gateway.NewEndpoints(getenv, gateway.Timeouts{Connect: gateway.DefaultTimeouts.Connect,
+		FirstByte: cfg.UpstreamFirstByteTimeout, Idle: cfg.UpstreamIdleTimeout, MaxBody: cfg.UpstreamMaxBody})
+	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout})
 	recorder := sqlstore.NewRecorder(db, logger)
 	defer recorder.Close() // after the server has drained: every in-flight call is recorded
 	limiter, closeLimiter, err := newLimiter(cfg, logger)
