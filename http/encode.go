@@ -63,6 +63,7 @@ func ErrorStatus(err error) int {
 // writeError renders err in the standard shape. Internal errors are logged
 // with their detail and shown to the client only as a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	defaultRetryAfter(w, err)
 	if d := dialectOf(r); d != dialectGatehouse {
 		writeSDKError(w, r, d, err)
 		return
@@ -77,6 +78,16 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		field = e.Field
 	}
 	encode(w, ErrorStatus(err), errorBody{Error: errorDetail{Code: code, Message: gatehouse.ErrorMessage(err), Field: field}})
+}
+
+// defaultRetryAfter makes every 429 say when to come back. Refusals that
+// know better (rate limits, an upstream's hint) have set Retry-After
+// already; one that does not, such as a job refused while the team's
+// credits are held by jobs in progress, gets one second.
+func defaultRetryAfter(w http.ResponseWriter, err error) {
+	if gatehouse.ErrorCode(err) == gatehouse.ERATELIMIT && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
 }
 
 // decode reads a JSON request body into a T. Any Content-Type is accepted

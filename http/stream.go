@@ -140,8 +140,12 @@ func (s *server) streamCall(w http.ResponseWriter, r *http.Request, jobID string
 	if completeJob {
 		job = s.endSingleCallJob(r, jobID, res, streamErr)
 	}
-	if streamErr != nil && r.Context().Err() == nil {
-		ce := gateway.ClientError(streamErr)
+	failure := streamErr
+	if failure == nil && res == nil {
+		failure = gatehouse.Errorf(gatehouse.EINTERNAL, "The answer could not be recorded.")
+	}
+	if failure != nil && r.Context().Err() == nil {
+		ce := gateway.ClientError(failure)
 		_ = out.send(map[string]any{"type": "error", "error": errorDetail{Code: gatehouse.ErrorCode(ce), Message: gatehouse.ErrorMessage(ce)}})
 	}
 	if res != nil {

@@ -1,7 +1,15 @@
+-- +goose NO TRANSACTION
 -- +goose Up
 -- Scale: an incremental change feed for the in-memory control plane,
 -- usage rollups maintained with each recorded call, and the indexes keyset
 -- pagination walks.
+--
+-- Not one transaction: the indexes on jobs and audit_log build
+-- CONCURRENTLY, so a large table keeps taking writes meanwhile, which
+-- PostgreSQL only allows outside a transaction. Every statement is
+-- idempotent instead, so a migration interrupted halfway completes when
+-- run again (an index build interrupted halfway is left INVALID: drop it
+-- before running again).
 
 -- The control-plane change feed. Every change bumps gatehouse_state.version
 -- and records here, in the same transaction, which entities it touched
@@ -9,7 +17,7 @@
 -- only those entities. Bumping the single version row serialises
 -- control-plane writes, so seqs become visible in order (see sqlstore's
 -- change()). Old rows are pruned by the writers themselves.
-CREATE TABLE control_changes (
+CREATE TABLE IF NOT EXISTS control_changes (
     seq        BIGINT NOT NULL,
     kind       TEXT NOT NULL,
     entity_id  TEXT NOT NULL,
@@ -19,7 +27,7 @@ CREATE TABLE control_changes (
 
 -- Calls rolled up per team, UTC day, job type and alias the caller named,
 -- written in the transaction that records the calls.
-CREATE TABLE usage_daily (
+CREATE TABLE IF NOT EXISTS usage_daily (
     team_id               TEXT NOT NULL,
     day                   TEXT NOT NULL,
     job_type              TEXT NOT NULL,
@@ -36,7 +44,7 @@ CREATE TABLE usage_daily (
 
 -- The same per UTC hour ("2006-01-02T15"), so a range that cuts a day
 -- reads the calls themselves for at most the hours it cuts.
-CREATE TABLE usage_hourly (
+CREATE TABLE IF NOT EXISTS usage_hourly (
     team_id               TEXT NOT NULL,
     hour                  TEXT NOT NULL,
     job_type              TEXT NOT NULL,
@@ -52,7 +60,7 @@ CREATE TABLE usage_hourly (
 );
 
 -- All-time calls per alias, for the alias list and detail pages.
-CREATE TABLE usage_alias_totals (
+CREATE TABLE IF NOT EXISTS usage_alias_totals (
     alias          TEXT PRIMARY KEY,
     calls          BIGINT NOT NULL,
     total_tokens   BIGINT NOT NULL,
@@ -65,7 +73,8 @@ SELECT c.team_id, to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), COALES
     SUM(CASE WHEN c.status <> 'success' THEN 1 ELSE 0 END), SUM(c.prompt_tokens), SUM(c.completion_tokens),
     SUM(c.total_tokens), SUM(c.cost_micro_usd), SUM(c.client_cost_micro_usd)
 FROM llm_calls c LEFT JOIN jobs j ON j.id = c.job_id
-GROUP BY 1, 2, 3, 4;
+GROUP BY 1, 2, 3, 4
+ON CONFLICT DO NOTHING;
 
 INSERT INTO usage_hourly (team_id, hour, job_type, alias, calls, failed_calls, prompt_tokens, completion_tokens,
     total_tokens, cost_micro_usd, client_cost_micro_usd)
@@ -73,16 +82,18 @@ SELECT c.team_id, to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24'),
     SUM(CASE WHEN c.status <> 'success' THEN 1 ELSE 0 END), SUM(c.prompt_tokens), SUM(c.completion_tokens),
     SUM(c.total_tokens), SUM(c.cost_micro_usd), SUM(c.client_cost_micro_usd)
 FROM llm_calls c LEFT JOIN jobs j ON j.id = c.job_id
-GROUP BY 1, 2, 3, 4;
+GROUP BY 1, 2, 3, 4
+ON CONFLICT DO NOTHING;
 
 INSERT INTO usage_alias_totals (alias, calls, total_tokens, cost_micro_usd)
-SELECT alias, COUNT(*), SUM(total_tokens), SUM(cost_micro_usd) FROM llm_calls GROUP BY alias;
+SELECT alias, COUNT(*), SUM(total_tokens), SUM(cost_micro_usd) FROM llm_calls GROUP BY alias
+ON CONFLICT DO NOTHING;
 
 -- A team's jobs newest first (keyset pagination on created_at, id), and
 -- covering what usage reads from jobs so it never visits the rows.
-CREATE INDEX jobs_team_keyset ON jobs (team_id, created_at, id) INCLUDE (job_type, status, charged, refunded);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_team_keyset ON jobs (team_id, created_at, id) INCLUDE (job_type, status, charged, refunded);
 
 -- The audit log filtered by actor, action or resource type, newest first.
-CREATE INDEX audit_log_actor ON audit_log (actor, created_at, id);
-CREATE INDEX audit_log_action ON audit_log (action, created_at, id);
-CREATE INDEX audit_log_type ON audit_log (resource_type, created_at, id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS audit_log_actor ON audit_log (actor, created_at, id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS audit_log_action ON audit_log (action, created_at, id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS audit_log_type ON audit_log (resource_type, created_at, id);
