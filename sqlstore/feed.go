@@ -72,11 +72,11 @@ func (db *DB) FindKeyByHash(ctx context.Context, hash string) (*gatehouse.Key, e
 	return k, err
 }
 
-// LoadControlPlane streams the control plane but its keys (LoadKeys) into
-// sink from one consistent read, and returns the version it reflects.
-// Rows are read into values the sink must copy from (see
-// gatehouse.StateSink), and of teams only the columns the request path
-// uses.
+// LoadControlPlane streams organizations, aliases, access groups and
+// active credentials (the small part of the control plane; teams and keys
+// load with LoadTeams and LoadKeys) into sink from one consistent read,
+// and returns the version it reflects. The sink copies what it keeps
+// (see gatehouse.StateSink).
 func (db *DB) LoadControlPlane(ctx context.Context, sink gatehouse.StateSink) (int64, error) {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.dialect == Postgres {
@@ -150,95 +150,127 @@ func (db *DB) LoadControlPlane(ctx context.Context, sink gatehouse.StateSink) (i
 	}); err != nil {
 		return 0, err
 	}
-	// Teams with their groups joined into one column (group names never
-	// hold the unit separator), in one pass.
-	var t gatehouse.Team
-	var groupList sql.NullString
-	// SQLite looks each team's groups up in the primary key (in-process,
-	// cheap); PostgreSQL aggregates them once and hash-joins (half the
-	// time of a subquery per team).
-	groupsOf := `(SELECT ` + db.joinStrings("g.group_name") + ` FROM team_access_groups g WHERE g.team_id = t.id) FROM teams t`
-	if db.dialect == Postgres {
-		groupsOf = `g.groups FROM teams t LEFT JOIN (SELECT team_id, ` + db.joinStrings("group_name") +
-			` AS groups FROM team_access_groups GROUP BY team_id) g ON g.team_id = t.id`
-	}
-	if err := each(ctx, tx, `SELECT t.id, t.organization_id, t.status, t.budget_mode, t.credits_allocated, t.credits_balance,
-			t.credits_held, t.credits_per_dollar, t.tokens_per_credit, t.markup_bp, t.rpm_limit, t.tpm_limit, t.concurrency_limit,
-			`+groupsOf, func(r *sql.Rows) error {
-		t = gatehouse.Team{}
-		if err := r.Scan(&t.ID, &t.OrganizationID, &t.Status, &t.BudgetMode, &t.CreditsAllocated, &t.CreditsBalance,
-			&t.CreditsHeld, &t.CreditsPerDollar, &t.TokensPerCredit, &t.MarkupBP, &t.RateLimits.RequestsPerMinute,
-			&t.RateLimits.TokensPerMinute, &t.RateLimits.Concurrent, &groupList); err != nil {
-			return err
-		}
-		t.CreditsRemaining = t.CreditsBalance - t.CreditsHeld
-		if groupList.Valid && groupList.String != "" {
-			t.AccessGroups = strings.Split(groupList.String, "\x1f")
-		}
-		sink.PutTeam(&t)
-		return nil
-	}); err != nil {
-		return 0, err
-	}
 	return version, tx.Commit()
 }
 
-// LoadKeys streams every usable virtual key into put, reading parts
-// slices of the table at once on as many connections (each slice a
-// range of rows in storage order, so each is one sequential read). put is
-// called from several goroutines and must be safe for that; it may reuse
-// nothing it is given. The slices are separate reads, so a key changed
-// while they run may appear as it was before or after the change: the
-// caller reconciles with the change feed (see package state).
-func (db *DB) LoadKeys(ctx context.Context, parts int, put func(*gatehouse.Key)) error {
-	parts = max(1, parts)
-	var ranges [][2]any
-	if db.dialect == SQLite && parts > 1 {
-		var lo, hi sql.NullInt64
-		if err := db.sql.QueryRowContext(ctx, `SELECT MIN(rowid), MAX(rowid) FROM virtual_keys`).Scan(&lo, &hi); err != nil {
+// LoadTeams streams every team into put, with the columns the request
+// path reads and its access groups, reading parts slices of the table at
+// once (see scanSlices). put is called from several goroutines and must
+// be safe for that; it may keep nothing it is given but copies.
+func (db *DB) LoadTeams(ctx context.Context, parts int, put func(*gatehouse.Team)) error {
+	// Each team's groups come joined into one column (group names never
+	// hold the unit separator), looked up in team_access_groups' primary
+	// key.
+	return db.scanSlices(ctx, "teams", "t", parts, `SELECT t.id, t.organization_id, t.status, t.budget_mode, t.credits_allocated,
+			t.credits_balance, t.credits_held, t.credits_per_dollar, t.tokens_per_credit, t.markup_bp, t.rpm_limit, t.tpm_limit,
+			t.concurrency_limit, (SELECT `+db.joinStrings("g.group_name")+` FROM team_access_groups g WHERE g.team_id = t.id)
+		FROM teams t WHERE true`, func(r *sql.Rows) error {
+		var t gatehouse.Team
+		var groups sql.NullString
+		if err := r.Scan(&t.ID, &t.OrganizationID, &t.Status, &t.BudgetMode, &t.CreditsAllocated, &t.CreditsBalance,
+			&t.CreditsHeld, &t.CreditsPerDollar, &t.TokensPerCredit, &t.MarkupBP, &t.RateLimits.RequestsPerMinute,
+			&t.RateLimits.TokensPerMinute, &t.RateLimits.Concurrent, &groups); err != nil {
 			return err
 		}
-		if !lo.Valid {
-			return nil
+		t.CreditsRemaining = t.CreditsBalance - t.CreditsHeld
+		if groups.Valid && groups.String != "" {
+			t.AccessGroups = strings.Split(groups.String, "\x1f")
 		}
-		step := (hi.Int64 - lo.Int64 + int64(parts)) / int64(parts)
-		for from := lo.Int64; from <= hi.Int64; from += step {
-			ranges = append(ranges, [2]any{from, from + step})
+		put(&t)
+		return nil
+	})
+}
+
+// LoadKeys streams every usable virtual key into put, like LoadTeams.
+func (db *DB) LoadKeys(ctx context.Context, parts int, put func(*gatehouse.Key)) error {
+	return db.scanSlices(ctx, "virtual_keys", "k", parts, `SELECT k.id, k.team_id, k.key_hash, k.rpm_limit, k.tpm_limit,
+		k.concurrency_limit, k.expires_at FROM virtual_keys k WHERE k.revoked_at IS NULL`, func(r *sql.Rows) error {
+		var k gatehouse.Key
+		if err := r.Scan(&k.ID, &k.TeamID, &k.Hash, &k.RateLimits.RequestsPerMinute, &k.RateLimits.TokensPerMinute,
+			&k.RateLimits.Concurrent, &k.ExpiresAt); err != nil {
+			return err
 		}
-	} else {
-		ranges = [][2]any{{nil, nil}}
+		put(&k)
+		return nil
+	})
+}
+
+// scanSlices runs query (which ends in a WHERE clause over table, aliased
+// as) on parts slices of the table at once, each on its own connection,
+// calling each for every row from that slice's goroutine. A slice is a
+// range of rows in storage order — rowids on SQLite, block numbers (ctid)
+// on PostgreSQL — so each is one sequential read. The slices are separate
+// reads, so a row changed while they run may appear as it was before or
+// after the change: callers reconcile with the change feed (package
+// state).
+func (db *DB) scanSlices(ctx context.Context, table, as string, parts int, query string, each func(*sql.Rows) error) error {
+	conds, args, err := db.slices(ctx, table, as, max(1, parts))
+	if err != nil {
+		return err
 	}
-	query := `SELECT id, team_id, key_hash, rpm_limit, tpm_limit, concurrency_limit, expires_at FROM virtual_keys WHERE revoked_at IS NULL`
-	errs := make(chan error, len(ranges))
-	for _, r := range ranges {
+	errs := make(chan error, len(conds))
+	for i := range conds {
 		go func() {
-			q, args := query, []any(nil)
-			if r[0] != nil {
-				q, args = query+` AND rowid >= $1 AND rowid < $2`, r[:]
-			}
-			rows, err := db.sql.QueryContext(ctx, q, args...)
+			rows, err := db.sql.QueryContext(ctx, query+conds[i], args[i]...)
 			if err != nil {
 				errs <- err
 				return
 			}
 			defer rows.Close()
 			for rows.Next() {
-				var k gatehouse.Key
-				if err := rows.Scan(&k.ID, &k.TeamID, &k.Hash, &k.RateLimits.RequestsPerMinute, &k.RateLimits.TokensPerMinute,
-					&k.RateLimits.Concurrent, &k.ExpiresAt); err != nil {
+				if err := each(rows); err != nil {
 					errs <- err
 					return
 				}
-				put(&k)
 			}
 			errs <- rows.Err()
 		}()
 	}
-	var err error
-	for range ranges {
+	for range conds {
 		err = errors.Join(err, <-errs)
 	}
 	return err
+}
+
+// slices cuts a table into about parts ranges of rows in storage order
+// and returns the condition selecting each, with its arguments.
+func (db *DB) slices(ctx context.Context, table, as string, parts int) ([]string, [][]any, error) {
+	if parts == 1 {
+		return []string{""}, [][]any{nil}, nil
+	}
+	if db.dialect == Postgres {
+		// Pages per slice from the planner's estimate of the table's size;
+		// the last slice is open-ended, so a stale estimate loses nothing.
+		var pages int64
+		if err := db.sql.QueryRowContext(ctx, `SELECT relpages FROM pg_class WHERE oid = $1::regclass`, table).Scan(&pages); err != nil {
+			return nil, nil, err
+		}
+		step := pages/int64(parts) + 1
+		conds, args := []string{}, [][]any{}
+		for i := range int64(parts) {
+			lo, hi := fmt.Sprintf("(%d,0)", i*step), fmt.Sprintf("(%d,0)", (i+1)*step)
+			if i == int64(parts)-1 {
+				conds, args = append(conds, ` AND `+as+`.ctid >= $1::tid`), append(args, []any{lo})
+			} else {
+				conds, args = append(conds, ` AND `+as+`.ctid >= $1::tid AND `+as+`.ctid < $2::tid`), append(args, []any{lo, hi})
+			}
+		}
+		return conds, args, nil
+	}
+	var lo, hi sql.NullInt64
+	if err := db.sql.QueryRowContext(ctx, `SELECT MIN(rowid), MAX(rowid) FROM `+table).Scan(&lo, &hi); err != nil {
+		return nil, nil, err
+	}
+	if !lo.Valid {
+		return nil, nil, nil
+	}
+	step := (hi.Int64 - lo.Int64 + int64(parts)) / int64(parts)
+	var conds []string
+	var args [][]any
+	for from := lo.Int64; from <= hi.Int64; from += step {
+		conds, args = append(conds, ` AND `+as+`.rowid >= $1 AND `+as+`.rowid < $2`), append(args, []any{from, from + step})
+	}
+	return conds, args, nil
 }
 
 // joinStrings aggregates a text column into one string separated by the

@@ -110,6 +110,17 @@ func (x *index) removeCredential(id string) {
 // teams (status, budget mode, organization and group names) are shared in
 // memory too.
 func (x *index) PutTeam(t *gatehouse.Team) {
+	c := x.lean(t)
+	if slot, ok := x.teams[t.ID]; ok {
+		x.teamSlots[slot] = c
+		return
+	}
+	x.teams[t.ID] = uint32(len(x.teamSlots))
+	x.teamSlots = append(x.teamSlots, c)
+}
+
+// lean copies what the request path reads of a team.
+func (x *index) lean(t *gatehouse.Team) *gatehouse.Team {
 	c := &gatehouse.Team{ID: t.ID, OrganizationID: t.OrganizationID, Status: intern(t.Status), BudgetMode: intern(t.BudgetMode),
 		CreditsAllocated: t.CreditsAllocated, CreditsBalance: t.CreditsBalance, CreditsHeld: t.CreditsHeld,
 		CreditsRemaining: t.CreditsRemaining, CreditsPerDollar: t.CreditsPerDollar, TokensPerCredit: t.TokensPerCredit,
@@ -126,12 +137,7 @@ func (x *index) PutTeam(t *gatehouse.Team) {
 			c.AccessGroups[i] = g
 		}
 	}
-	if slot, ok := x.teams[t.ID]; ok {
-		x.teamSlots[slot] = c
-		return
-	}
-	x.teams[t.ID] = uint32(len(x.teamSlots))
-	x.teamSlots = append(x.teamSlots, c)
+	return c
 }
 
 // removeTeam forgets a team. Its slot stays empty for good, so keys that

@@ -368,12 +368,24 @@ func diff(got, want string) string {
 	return "(equal)"
 }
 
-// gatedKeys reads the keys as they are when loading starts, then holds
-// them until released: the slowest possible key load, delivering copies
-// that went stale while it waited.
+// gatedKeys reads the teams and keys as they are when loading starts,
+// then holds them until released: the slowest possible load, delivering
+// copies that went stale while it waited.
 type gatedKeys struct {
 	*sqlstore.DB
 	release chan struct{}
+}
+
+func (g *gatedKeys) LoadTeams(ctx context.Context, parts int, put func(*gatehouse.Team)) error {
+	var stale []gatehouse.Team
+	if err := g.DB.LoadTeams(ctx, parts, func(t *gatehouse.Team) { stale = append(stale, *t) }); err != nil {
+		return err
+	}
+	<-g.release
+	for i := range stale {
+		put(&stale[i])
+	}
+	return nil
 }
 
 func (g *gatedKeys) LoadKeys(ctx context.Context, parts int, put func(*gatehouse.Key)) error {
@@ -388,10 +400,10 @@ func (g *gatedKeys) LoadKeys(ctx context.Context, parts int, put func(*gatehouse
 	return nil
 }
 
-// A replica started with Start serves every key before its keys have
-// loaded (looking them up in the database), and a key revoked or created
-// while they load ends up right once they have: the load's older copy of
-// a revoked key does not bring it back.
+// A replica started with Start serves every key before its teams and
+// keys have loaded (looking them up in the database), and a key revoked
+// or created, or a team suspended, while they load ends up right once
+// they have: the load's older copies do not bring them back.
 func TestStartServesKeysWhileTheyLoad(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
@@ -435,22 +447,52 @@ func TestStartServesKeysWhileTheyLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if _, err := db.SetTeamStatus(ctx, "t2", gatehouse.StatusSuspended); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreateAlias(ctx, &gatehouse.Alias{Alias: "a", LiteLLMModel: "mock/echo", Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreateAccessGroup(ctx, &gatehouse.AccessGroup{Name: "g", ModelAliases: []string{"a"}}); err != nil {
+			t.Fatal(err)
+		}
+		groups := []string{"g"}
+		if _, err := db.UpdateTeam(ctx, "t1", gatehouse.TeamUpdate{AccessGroups: &groups}); err != nil {
+			t.Fatal(err)
+		}
 		if err := st.Refresh(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if code := auth(keys[0].Secret); code != gatehouse.EUNAUTHORIZED {
 			t.Errorf("revoked while loading: %q", code)
 		}
+		if code := auth(keys[2].Secret); code != gatehouse.EFORBIDDEN {
+			t.Errorf("team suspended while loading: %q", code)
+		}
+		may := func() string {
+			c, err := st.Snapshot().Authenticate(fresh.Secret, time.Now())
+			if err != nil {
+				return gatehouse.ErrorCode(err)
+			}
+			_, err = st.Snapshot().Authorize(c, "a")
+			return gatehouse.ErrorCode(err)
+		}
+		if code := may(); code != "" {
+			t.Errorf("a group granted while loading: %q", code)
+		}
 		close(loader.release)
 		if err := <-loaded; err != nil {
 			t.Fatal(err)
 		}
 		before := st.Stats().KeyFallbacks
-		for secret, want := range map[string]string{keys[0].Secret: gatehouse.EUNAUTHORIZED, keys[1].Secret: "", keys[2].Secret: "",
-			fresh.Secret: "", "gh-sk-nope": gatehouse.EUNAUTHORIZED} {
+		for secret, want := range map[string]string{keys[0].Secret: gatehouse.EUNAUTHORIZED, keys[1].Secret: "",
+			keys[2].Secret: gatehouse.EFORBIDDEN, fresh.Secret: "", "gh-sk-nope": gatehouse.EUNAUTHORIZED} {
 			if code := auth(secret); code != want {
 				t.Errorf("after loading, %s…: %q, want %q", secret[:10], code, want)
 			}
+		}
+		if code := may(); code != "" {
+			t.Errorf("after loading, the group granted meanwhile: %q", code)
 		}
 		if s := st.Stats(); !s.Warm || s.KeyFallbacks != before {
 			t.Errorf("after loading: %+v (a warm replica must not read the database for keys)", s)

@@ -79,8 +79,9 @@ func (v *Snapshot) Authenticate(presented string, now time.Time) (*Caller, error
 const keyFallbackTimeout = 5 * time.Second
 
 // keyFromDatabase looks a key up in the database, for the seconds after a
-// start while keys still load: the key as stored now, with its team and
-// organization from memory (they load before the replica serves).
+// start while keys still load: the key as stored now, with its team
+// (from memory once loaded) and organization (loaded before the replica
+// serves).
 func (s *State) keyFromDatabase(h [32]byte) (*gatehouse.Key, *gatehouse.Team, *gatehouse.Organization) {
 	s.stats.fallbacks.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), keyFallbackTimeout)
@@ -95,15 +96,41 @@ func (s *State) keyFromDatabase(h [32]byte) (*gatehouse.Key, *gatehouse.Team, *g
 	if k.RevokedAt != nil {
 		return nil, nil, nil
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	slot, ok := s.idx.teams[k.TeamID]
-	if !ok {
+	t := s.team(k.TeamID)
+	if t == nil {
 		return nil, nil, nil
 	}
-	t := s.idx.teamSlots[slot]
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	lean := &gatehouse.Key{ID: k.ID, TeamID: t.ID, RateLimits: k.RateLimits, ExpiresAt: k.ExpiresAt}
 	return lean, t, s.idx.orgs[t.OrganizationID]
+}
+
+// team returns a team from memory or, while teams still load, from the
+// database (nil when there is none).
+func (s *State) team(id string) *gatehouse.Team {
+	s.mu.RLock()
+	if slot, ok := s.idx.teams[id]; ok {
+		t := s.idx.teamSlots[slot]
+		s.mu.RUnlock()
+		return t
+	}
+	s.mu.RUnlock()
+	if s.warm.Load() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), keyFallbackTimeout)
+	defer cancel()
+	t, err := s.loader.FindTeam(ctx, id)
+	if err != nil {
+		if !gone(err) {
+			s.logger.Warn("state: team lookup in the database failed", "err", err)
+		}
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.idx.lean(t)
 }
 
 // Authorize checks that the caller's team may use the alias it named and
@@ -112,7 +139,7 @@ func (s *State) keyFromDatabase(h [32]byte) (*gatehouse.Key, *gatehouse.Team, *g
 func (v *Snapshot) Authorize(c *Caller, alias string) (*gatehouse.Alias, error) {
 	v.s.mu.RLock()
 	a := v.s.idx.aliases[alias]
-	may := v.s.idx.teamMay(c.Team.ID, alias)
+	may := v.s.idx.teamMay(c.Team, alias)
 	v.s.mu.RUnlock()
 	if a == nil {
 		return nil, &gatehouse.Error{Code: gatehouse.ENOTFOUND, Field: "model", Message: "Model \"" + alias + "\" does not exist."}
@@ -129,12 +156,10 @@ func (v *Snapshot) Authorize(c *Caller, alias string) (*gatehouse.Alias, error) 
 // teamMay reports whether one of the team's active groups grants the
 // alias: a few lookups, worked out on each request rather than kept per
 // team, so a group or alias change never has to revisit the teams.
-func (x *index) teamMay(teamID, alias string) bool {
-	slot, ok := x.teams[teamID]
-	if !ok {
+func (x *index) teamMay(t *gatehouse.Team, alias string) bool {
+	if t == nil {
 		return false
 	}
-	t := x.teamSlots[slot]
 	for _, name := range t.AccessGroups {
 		if g := x.groups[name]; g != nil && g.active && g.has(alias) {
 			return true
@@ -144,13 +169,12 @@ func (x *index) teamMay(teamID, alias string) bool {
 }
 
 // grantedNames lists the aliases a team's active groups grant, sorted.
-func (x *index) grantedNames(teamID string) []string {
-	slot, ok := x.teams[teamID]
-	if !ok {
+func (x *index) grantedNames(t *gatehouse.Team) []string {
+	if t == nil {
 		return nil
 	}
 	var out []string
-	for _, name := range x.teamSlots[slot].AccessGroups {
+	for _, name := range t.AccessGroups {
 		if g := x.groups[name]; g != nil && g.active {
 			out = append(out, g.aliases...)
 		}
@@ -161,17 +185,19 @@ func (x *index) grantedNames(teamID string) []string {
 
 // TeamMay reports whether a team's active access groups grant the alias.
 func (v *Snapshot) TeamMay(teamID, alias string) bool {
+	t := v.s.team(teamID)
 	v.s.mu.RLock()
 	defer v.s.mu.RUnlock()
-	return v.s.idx.teamMay(teamID, alias)
+	return v.s.idx.teamMay(t, alias)
 }
 
 // CallableAliases lists the active aliases a team may call, sorted.
 func (v *Snapshot) CallableAliases(teamID string) []*gatehouse.Alias {
+	t := v.s.team(teamID)
 	v.s.mu.RLock()
 	defer v.s.mu.RUnlock()
 	var out []*gatehouse.Alias
-	for _, name := range v.s.idx.grantedNames(teamID) {
+	for _, name := range v.s.idx.grantedNames(t) {
 		if a := v.s.idx.aliases[name]; a != nil && a.Active {
 			out = append(out, a)
 		}
@@ -181,9 +207,10 @@ func (v *Snapshot) CallableAliases(teamID string) []*gatehouse.Alias {
 
 // AllowedAliasNames lists the aliases a team's groups grant, active or not.
 func (v *Snapshot) AllowedAliasNames(teamID string) []string {
+	t := v.s.team(teamID)
 	v.s.mu.RLock()
 	defer v.s.mu.RUnlock()
-	return v.s.idx.grantedNames(teamID)
+	return v.s.idx.grantedNames(t)
 }
 
 // Alias returns an alias by name.

@@ -11,7 +11,8 @@
 // fleet). The replica that made a change applies it before answering
 // (Refresh), so its callers read their writes. A replica that finds the
 // entries it needs pruned loads everything again; one that starts loads
-// everything but the keys at once and the keys in the background (Start).
+// the small part of the control plane at once and teams and keys in the
+// background (Start).
 package state
 
 import (
@@ -44,8 +45,9 @@ type Loader interface {
 	// LoadControlPlane streams everything the request path needs, as of
 	// the version it returns.
 	LoadControlPlane(ctx context.Context, sink gatehouse.StateSink) (version int64, err error)
-	// LoadKeys streams every usable key, reading parts slices at once;
-	// put must be safe for concurrent use.
+	// LoadTeams and LoadKeys stream every team and every usable key,
+	// reading parts slices at once; put must be safe for concurrent use.
+	LoadTeams(ctx context.Context, parts int, put func(*gatehouse.Team)) error
 	LoadKeys(ctx context.Context, parts int, put func(*gatehouse.Key)) error
 	// ChangesSince returns the feed after a version (see sqlstore).
 	ChangesSince(ctx context.Context, after int64, limit int) (changes []gatehouse.Change, version int64, complete bool, err error)
@@ -78,13 +80,15 @@ type State struct {
 	wake   chan struct{}
 	stats  struct{ reloads, applied, fallbacks atomic.Int64 }
 
-	// warm is false while Start's background load of the keys runs; a key
-	// not found in memory meanwhile is looked up in the database, and keys
-	// the feed changes meanwhile are noted in dirty so the load does not
-	// put back an older copy. Both are guarded by mu.
-	warm     atomic.Bool
-	dirty    map[[32]byte]struct{}
-	warmedIn time.Duration
+	// warm is false while Start's background load of the teams and keys
+	// runs; a key or team not found in memory meanwhile is looked up in
+	// the database, and those the feed changes meanwhile are noted in
+	// dirtyKeys and dirtyTeams so the load does not put back an older
+	// copy. All are guarded by mu.
+	warm       atomic.Bool
+	dirtyKeys  map[[32]byte]struct{}
+	dirtyTeams map[string]struct{}
+	warmedIn   time.Duration
 
 	listening atomic.Bool // notifications are arriving
 }
@@ -95,8 +99,8 @@ type State struct {
 type Stats struct {
 	FullLoads, EntitiesApplied, KeyFallbacks int64
 	Version                                  int64
-	// Warm reports whether every key is in memory, and WarmedIn how long
-	// loading them took (Start).
+	// Warm reports whether every team and key is in memory, and WarmedIn
+	// how long loading them took (Start).
 	Warm     bool
 	WarmedIn time.Duration
 	// Listening reports whether change notifications are arriving.
@@ -118,20 +122,21 @@ func New(ctx context.Context, loader Loader, logger *slog.Logger) (*State, error
 	return s, nil
 }
 
-// Start loads everything but the keys and returns, loading the keys in
-// the background: a replica serves within a second of starting however
-// many keys there are. Until they are all in memory, a key not found
-// there is looked up in the database (one indexed read), so every key
-// works from the first request; afterwards no request reads the
-// database to authenticate. done, when not nil, receives the outcome of
-// the background load.
+// Start loads organizations, aliases, access groups and credentials and
+// returns, loading teams and keys in the background: a replica serves
+// within a second of starting, however large the fleet. Until they are
+// all in memory, a key (and its team) not found there is looked up in the
+// database, one indexed read each, so every key works from the first
+// request; afterwards no request reads the database to authenticate. done,
+// when not nil, receives the outcome of the background load.
 func Start(ctx context.Context, loader Loader, logger *slog.Logger, done func(error)) (*State, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &State{loader: loader, logger: logger, idx: newIndex(), wake: make(chan struct{}, 1), dirty: map[[32]byte]struct{}{}}
-	s.syncMu.Lock()
+	s := &State{loader: loader, logger: logger, idx: newIndex(), wake: make(chan struct{}, 1),
+		dirtyKeys: map[[32]byte]struct{}{}, dirtyTeams: map[string]struct{}{}}
 	start := time.Now()
+	s.syncMu.Lock()
 	version, err := loader.LoadControlPlane(ctx, s.idx)
 	s.syncMu.Unlock()
 	if err != nil {
@@ -139,12 +144,12 @@ func Start(ctx context.Context, loader Loader, logger *slog.Logger, done func(er
 	}
 	s.idx.version = version
 	s.stats.reloads.Add(1)
-	s.logger.Info("state: loaded the control plane; loading keys in the background", "version", version,
-		"teams", len(s.idx.teams), "took", time.Since(start).Round(time.Millisecond))
+	s.logger.Info("state: loaded organizations, aliases, groups and credentials; loading teams and keys in the background",
+		"version", version, "took", time.Since(start).Round(time.Millisecond))
 	go func() {
-		err := s.warmKeys(ctx)
+		err := s.warmUp(ctx)
 		if err != nil && ctx.Err() == nil {
-			s.logger.Error("state: loading keys failed; looking keys up in the database until a reload succeeds", "err", err)
+			s.logger.Error("state: loading teams and keys failed; looking them up in the database until a reload succeeds", "err", err)
 		}
 		if done != nil {
 			done(err)
@@ -153,70 +158,85 @@ func Start(ctx context.Context, loader Loader, logger *slog.Logger, done func(er
 	return s, nil
 }
 
-// warmKeys loads every key into the live index in batches, skipping keys
-// the feed has changed meanwhile (its copy is newer), then marks the
+// warmUp loads every team, then every key, into the live index, skipping
+// those the feed changed meanwhile (its copies are newer), then marks the
 // state warm.
-func (s *State) warmKeys(ctx context.Context) error {
+func (s *State) warmUp(ctx context.Context) error {
 	start := time.Now()
 	s.mu.RLock()
-	into := s.idx // a full reload meanwhile replaces it, keys included
+	into := s.idx // a full reload meanwhile replaces it, teams and keys included
 	s.mu.RUnlock()
-	var mu sync.Mutex
-	batches := map[*[]gatehouse.Key]bool{}
-	flush := func(b *[]gatehouse.Key) {
-		s.mu.Lock()
-		for i := range *b {
-			if s.idx != into {
-				break
-			}
-			k := &(*b)[i]
-			if h, ok := parseHash(k.Hash); ok {
-				if _, changed := s.dirty[h]; !changed {
-					s.idx.PutKey(k)
+	err := loadBatched(func(put func(*gatehouse.Team)) error { return s.loader.LoadTeams(ctx, loadParts, put) },
+		func(ts []gatehouse.Team) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for i := range ts {
+				if _, changed := s.dirtyTeams[ts[i].ID]; !changed && s.idx == into {
+					s.idx.PutTeam(&ts[i])
 				}
 			}
-		}
-		s.mu.Unlock()
-		*b = (*b)[:0]
+		})
+	if err != nil {
+		return err
 	}
-	// Each loading goroutine fills its own batch; batches are applied
-	// under the write lock a thousand keys at a time, so readers wait
-	// microseconds, not the whole load.
-	local := sync.Pool{New: func() any {
-		b := make([]gatehouse.Key, 0, 1024)
-		mu.Lock()
-		batches[&b] = true
-		mu.Unlock()
-		return &b
-	}}
-	err := s.loader.LoadKeys(ctx, keyLoadParts, func(k *gatehouse.Key) {
-		b := local.Get().(*[]gatehouse.Key)
-		*b = append(*b, *k)
-		if len(*b) == cap(*b) {
-			flush(b)
-		}
-		local.Put(b)
-	})
-	mu.Lock()
-	for b := range batches {
-		flush(b)
-	}
-	mu.Unlock()
+	err = loadBatched(func(put func(*gatehouse.Key)) error { return s.loader.LoadKeys(ctx, loadParts, put) },
+		func(ks []gatehouse.Key) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for i := range ks {
+				h, ok := parseHash(ks[i].Hash)
+				if _, changed := s.dirtyKeys[h]; ok && !changed && s.idx == into {
+					s.idx.PutKey(&ks[i])
+				}
+			}
+		})
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	s.dirty = nil
+	s.dirtyKeys, s.dirtyTeams = nil, nil
 	s.warmedIn = time.Since(start)
-	n := s.idx.keys.live
+	teams, keys := len(s.idx.teams), s.idx.keys.live
 	s.mu.Unlock()
 	s.warm.Store(true)
-	s.logger.Info("state: keys loaded", "keys", n, "took", s.warmedIn.Round(time.Millisecond))
+	s.logger.Info("state: teams and keys loaded", "teams", teams, "keys", keys, "took", s.warmedIn.Round(time.Millisecond))
 	return nil
 }
 
-// keyLoadParts is how many slices of the key table load at once.
-const keyLoadParts = 4
+// loadBatched runs a parallel load whose put is called from several
+// goroutines, gathering what it is given into batches of a thousand that
+// apply takes one at a time: the index's write lock is then held for
+// microseconds at a time, never for the whole load.
+func loadBatched[T any](load func(put func(*T)) error, apply func([]T)) error {
+	var mu sync.Mutex
+	var all []*[]T
+	pool := sync.Pool{New: func() any {
+		b := make([]T, 0, 1024)
+		mu.Lock()
+		all = append(all, &b)
+		mu.Unlock()
+		return &b
+	}}
+	err := load(func(v *T) {
+		b := pool.Get().(*[]T)
+		*b = append(*b, *v)
+		if len(*b) == cap(*b) {
+			apply(*b)
+			*b = (*b)[:0]
+		}
+		pool.Put(b)
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range all {
+		apply(*b)
+		*b = (*b)[:0]
+	}
+	return err
+}
+
+// loadParts is how many slices of the team and key tables load at once.
+const loadParts = 4
 
 // NewStatic serves fixed data, for tests of code that reads state.
 func NewStatic(d *gatehouse.StateData) *State {
@@ -283,10 +303,15 @@ func (s *State) syncLocked(ctx context.Context) error {
 	for _, e := range loaded {
 		e.apply(s.idx)
 	}
-	if s.dirty != nil { // keys still loading: the feed's copies are newer
+	if s.dirtyKeys != nil { // still loading: the feed's copies are newer
 		for _, c := range changes {
-			if h, ok := parseHash(c.ID); ok && c.Kind == gatehouse.ChangeKey {
-				s.dirty[h] = struct{}{}
+			switch c.Kind {
+			case gatehouse.ChangeKey:
+				if h, ok := parseHash(c.ID); ok {
+					s.dirtyKeys[h] = struct{}{}
+				}
+			case gatehouse.ChangeTeam:
+				s.dirtyTeams[c.ID] = struct{}{}
 			}
 		}
 	}
@@ -390,10 +415,17 @@ func (s *State) reloadLocked(ctx context.Context) error {
 		return err
 	}
 	x.version = version
-	// Keys load in parallel slices, possibly a little newer than version;
-	// the catch-up below re-reads whatever changed since.
+	// Teams and keys load in parallel slices, possibly a little newer
+	// than version; the catch-up below re-reads whatever changed since.
 	var mu sync.Mutex
-	if err := s.loader.LoadKeys(ctx, keyLoadParts, func(k *gatehouse.Key) {
+	if err := s.loader.LoadTeams(ctx, loadParts, func(t *gatehouse.Team) {
+		mu.Lock()
+		x.PutTeam(t)
+		mu.Unlock()
+	}); err != nil {
+		return err
+	}
+	if err := s.loader.LoadKeys(ctx, loadParts, func(k *gatehouse.Key) {
 		mu.Lock()
 		x.PutKey(k)
 		mu.Unlock()
