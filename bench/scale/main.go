@@ -91,11 +91,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	env := []string{"GATEHOUSE_MASTER_KEY=" + masterKey, "GATEHOUSE_ENCRYPTION_KEY=" + encryptionKey, "GATEHOUSE_LOG_LEVEL=info",
-		"GATEHOUSE_LOG_FORMAT=text"}
+	env := []string{"GATEHOUSE_MASTER_KEY=" + masterKey, "GATEHOUSE_LOG_LEVEL=info", "GATEHOUSE_LOG_FORMAT=text"}
 	if c.engine == "postgres" {
-		env = append(env, "GATEHOUSE_DATABASE_URL="+c.dbURL)
-	} else {
+		env = append(env, "GATEHOUSE_DATABASE_URL="+c.dbURL, "GATEHOUSE_ENCRYPTION_KEY="+encryptionKey)
+	} else { // the data directory's own key file, as the seed made it
 		env = append(env, "GATEHOUSE_DATA_DIR="+c.dir)
 	}
 	var r report
@@ -115,7 +114,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r.add("start-up until every key is in memory (A, background)", warm, "")
+	r.add("start-up until every team and key is in memory (A, background)", warm, "")
 	b, err := start(ctx, c.bin, env, seed.KeySecret(1, 0))
 	if err != nil {
 		return err
@@ -186,7 +185,7 @@ func seeded(ctx context.Context, c config) (*seed.Seeded, time.Duration, *sqlsto
 		fmt.Fprintf(os.Stderr, "scale: reusing the database seeded with %+v\n", f.Size)
 		return f, 0, db, nil
 	}
-	if db.Sealer, err = sealer(ctx, db); err != nil {
+	if db.Sealer, err = sealer(ctx, db, c); err != nil {
 		db.Close()
 		return nil, 0, nil, err
 	}
@@ -203,9 +202,14 @@ func seeded(ctx context.Context, c config) (*seed.Seeded, time.Duration, *sqlsto
 	return f, time.Since(start), db, nil
 }
 
-// sealer encrypts seeded credentials with the key the replicas get.
-func sealer(ctx context.Context, db *sqlstore.DB) (*secret.Sealer, error) {
+// sealer encrypts seeded credentials with the key the replicas will use:
+// the configured one on PostgreSQL, the data directory's key file on
+// SQLite.
+func sealer(ctx context.Context, db *sqlstore.DB, c config) (*secret.Sealer, error) {
 	key, err := secret.ParseKey(encryptionKey)
+	if c.engine != "postgres" {
+		key, _, err = secret.LoadOrCreateKeyFile(filepath.Join(c.dir, "encryption.key"))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -251,10 +255,11 @@ func start(ctx context.Context, bin string, env []string, key string) (*proc, er
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
 			line := sc.Text()
-			if strings.Contains(line, "state: keys loaded") {
+			if strings.Contains(line, "state: teams and keys loaded") {
 				p.keysIn <- time.Since(begin)
 			}
-			if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") || strings.Contains(line, "state:") {
+			if !strings.HasPrefix(line, "time=") || strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") ||
+				strings.Contains(line, "state:") {
 				p.stderr.WriteString(line + "\n")
 			}
 		}
