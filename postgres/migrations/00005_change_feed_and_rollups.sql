@@ -97,3 +97,9 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_team_keyset ON jobs (team_id, creat
 CREATE INDEX CONCURRENTLY IF NOT EXISTS audit_log_actor ON audit_log (actor, created_at, id);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS audit_log_action ON audit_log (action, created_at, id);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS audit_log_type ON audit_log (resource_type, created_at, id);
+
+-- The background sweepers, every minute on every replica, must not walk
+-- ten million calls or a hundred thousand teams to find the few rows they
+-- act on: calls still holding stored bodies, teams with an auto-refill.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS llm_calls_bodies ON llm_calls (created_at) WHERE request_body IS NOT NULL OR response_body IS NOT NULL;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS teams_refill ON teams (id) WHERE refill_period <> '';
