@@ -75,7 +75,7 @@ type AliasService interface {
 	// DeleteAlias removes the alias from every access group too.
 	DeleteAlias(ctx context.Context, alias string) error
 	// AliasGroups lists the access groups containing the alias and the
-	// number of teams granted it through them.
+	// number of teams granted it through them, counted up to CountCap+1.
 	AliasGroups(ctx context.Context, alias string) (groups []string, teams int, err error)
 }
 

@@ -170,9 +170,11 @@ func handleAliasGet(store Store) http.Handler {
 	}
 	type detail struct {
 		aliasJSON
-		AccessGroups    []string   `json:"access_groups"`
-		TeamsWithAccess int        `json:"teams_with_access"`
-		UsageStats      usageStats `json:"usage_stats"`
+		AccessGroups    []string `json:"access_groups"`
+		TeamsWithAccess int      `json:"teams_with_access"`
+		// TeamsCapped says the count stopped at gatehouse.CountCap.
+		TeamsCapped bool       `json:"teams_with_access_capped,omitempty"`
+		UsageStats  usageStats `json:"usage_stats"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, err := store.FindAlias(r.Context(), r.PathValue("alias"))
@@ -193,7 +195,7 @@ func handleAliasGet(store Store) http.Handler {
 		u := usage[a.Alias]
 		j := showAlias(a)
 		j.UsageCount = &u.TotalCalls
-		encode(w, http.StatusOK, detail{aliasJSON: j, AccessGroups: groups, TeamsWithAccess: teams,
+		encode(w, http.StatusOK, detail{aliasJSON: j, AccessGroups: groups, TeamsWithAccess: min(teams, gatehouse.CountCap), TeamsCapped: teams > gatehouse.CountCap,
 			UsageStats: usageStats{TotalCalls: u.TotalCalls, TotalCostUSD: usdNum(u.TotalCostMicros), AvgTokensPerCall: u.AvgTokensPerCall}})
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -239,7 +240,9 @@ func (db *DB) DeleteAlias(ctx context.Context, name string) error {
 }
 
 // AliasGroups lists the groups containing an alias and counts the distinct
-// teams granted it through active groups.
+// teams granted it through active groups, up to gatehouse.CountCap+1 (an
+// alias in a group the whole fleet uses would otherwise count every team
+// on every read).
 func (db *DB) AliasGroups(ctx context.Context, name string) ([]string, int, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT group_name FROM access_group_aliases WHERE alias = $1 ORDER BY group_name`, name)
 	if err != nil {
@@ -250,10 +253,10 @@ func (db *DB) AliasGroups(ctx context.Context, name string) ([]string, int, erro
 		return nil, 0, err
 	}
 	var teams int
-	err = db.sql.QueryRowContext(ctx, `
-		SELECT COUNT(DISTINCT tag.team_id) FROM team_access_groups tag
-		JOIN access_group_aliases aga ON aga.group_name = tag.group_name
-		JOIN access_groups g ON g.name = tag.group_name
-		WHERE aga.alias = $1 AND g.active`, name).Scan(&teams)
+	err = db.sql.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM (
+		SELECT DISTINCT tag.team_id FROM team_access_groups tag
+		WHERE tag.group_name IN (SELECT aga.group_name FROM access_group_aliases aga
+			JOIN access_groups g ON g.name = aga.group_name WHERE aga.alias = $1 AND g.active)
+		LIMIT %d) AS capped`, gatehouse.CountCap+1), name).Scan(&teams)
 	return groups, teams, err
 }
