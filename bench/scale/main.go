@@ -134,9 +134,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := measureQueries(f, a, &r); err != nil {
 		return err
 	}
-	for name, p := range map[string]*proc{"A": a, "B": b} {
+	for i, p := range []*proc{a, b} {
 		hwm, rss := p.memory()
-		r.addText("peak RSS (VmHWM), replica "+name, fmt.Sprintf("%d MiB (now %d MiB)", hwm>>20, rss>>20), "≤ 512 MiB (goal ≤ 256 MiB)")
+		r.addText("peak RSS (VmHWM), replica "+"AB"[i:i+1], fmt.Sprintf("%d MiB (now %d MiB)", hwm>>20, rss>>20), "≤ 512 MiB (goal ≤ 256 MiB)")
 	}
 	r.print(out, c.engine, f.Size)
 	return nil
