@@ -195,8 +195,15 @@ func (x *keyIndex) release() {
 // key materialises record i for a caller: one small allocation per
 // authenticated request.
 func (x *keyIndex) key(i *keyRec, teamID string) *gatehouse.Key {
+	k := &gatehouse.Key{}
+	x.fill(k, i, teamID)
+	return k
+}
+
+// fill writes record i into k.
+func (x *keyIndex) fill(k *gatehouse.Key, i *keyRec, teamID string) {
 	n := x.recNumber(i)
-	k := &gatehouse.Key{TeamID: teamID}
+	k.TeamID = teamID
 	if i.flags&recStringID != 0 {
 		k.ID = x.ids[n]
 	} else {
@@ -209,7 +216,6 @@ func (x *keyIndex) key(i *keyRec, teamID string) *gatehouse.Key {
 		t := time.UnixMicro(i.expires).UTC()
 		k.ExpiresAt = &t
 	}
-	return k
 }
 
 // recNumber finds the number of a record from its address; only needed

@@ -42,6 +42,12 @@ func (v *Snapshot) Authenticate(presented string, now time.Time) (*Caller, error
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Missing API key: send it as `Authorization: Bearer <key>`.")
 	}
 	h := sha256.Sum256([]byte(presented))
+	// The caller and its key are one allocation: the key is materialised
+	// from its compact record on every request.
+	found := &struct {
+		Caller
+		key gatehouse.Key
+	}{}
 	v.s.mu.RLock()
 	x := v.s.idx
 	r := x.keys.lookup(&h)
@@ -52,7 +58,8 @@ func (v *Snapshot) Authenticate(presented string, now time.Time) (*Caller, error
 	)
 	if r != nil {
 		if t = x.team(r.team); t != nil {
-			k = x.keys.key(r, t.ID)
+			x.keys.fill(&found.key, r, t.ID)
+			k = &found.key
 			o = x.orgs[t.OrganizationID]
 		}
 	}
@@ -72,7 +79,8 @@ func (v *Snapshot) Authenticate(presented string, now time.Time) (*Caller, error
 	if t.Status != gatehouse.StatusActive {
 		return nil, gatehouse.Errorf(gatehouse.EFORBIDDEN, "Team %q is %s; contact your provider.", t.ID, t.Status)
 	}
-	return &Caller{Key: k, Team: t, Org: o}, nil
+	found.Caller = Caller{Key: k, Team: t, Org: o}
+	return &found.Caller, nil
 }
 
 // keyFallbackTimeout bounds a key lookup in the database while keys load.
