@@ -185,3 +185,12 @@ type JobService interface {
 	CompleteJob(ctx context.Context, teamID, jobID, status, errorMessage string, m Metadata) (*Job, error)
 	JobCalls(ctx context.Context, teamID, jobID string) ([]*Call, error)
 }
+
+// JobSupportService lets the operator's admins read any team's jobs:
+// support looks a job up by the id a customer quotes, without knowing its
+// team. Team keys never reach it; they go through JobService, which
+// scopes every read to the key's team.
+type JobSupportService interface {
+	// FindAnyJob returns a job whatever its team, or ENOTFOUND.
+	FindAnyJob(ctx context.Context, jobID string) (*Job, error)
+}

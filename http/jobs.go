@@ -1,10 +1,8 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -18,9 +16,20 @@ import (
 // large; management bodies are not).
 const maxCallBodyBytes = 32 << 20
 
-// JobStore is the job side of the store the client API needs.
+// JobStore is the job side of the store the client API needs, and the
+// admins' read of any team's job.
 type JobStore interface {
 	gatehouse.JobService
+	gatehouse.JobSupportService
+}
+
+// findJobFor finds a job as the caller may see it: a team key only its own
+// team's (another team's job is a 404, like a missing one), an admin any.
+func findJobFor(r *http.Request, jobs JobStore, jobID string) (*gatehouse.Job, error) {
+	if c := callerFrom(r); c != nil {
+		return jobs.FindJob(r.Context(), c.Team.ID, jobID)
+	}
+	return jobs.FindAnyJob(r.Context(), jobID)
 }
 
 // jobRequest is the body of POST /api/jobs/create.
@@ -64,7 +73,7 @@ func handleJobCreate(jobs JobStore) http.Handler {
 
 func handleJobGet(jobs JobStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		j, err := jobs.FindJob(r.Context(), callerFrom(r).Team.ID, r.PathValue("id"))
+		j, err := findJobFor(r, jobs, r.PathValue("id"))
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -138,13 +147,12 @@ type jobCostsResponse struct {
 
 func handleJobCosts(jobs JobStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		team := callerFrom(r).Team.ID
-		j, err := jobs.FindJob(r.Context(), team, r.PathValue("id"))
+		j, err := findJobFor(r, jobs, r.PathValue("id"))
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		calls, err := jobs.JobCalls(r.Context(), team, j.ID)
+		calls, err := jobs.JobCalls(r.Context(), j.TeamID, j.ID)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -157,11 +165,20 @@ func handleJobCosts(jobs JobStore) http.Handler {
 	})
 }
 
-func handleTeamJobs(jobs JobStore) http.Handler {
+// handleTeamJobs lists a team's jobs: a team key its own (another
+// team_id is a 403), an admin any team's (an unknown one is a 404).
+func handleTeamJobs(store Store, jobs JobStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := ownTeam(r, r.PathValue("team_id")); err != nil {
+		team, err := teamScope(r)
+		if err != nil {
 			writeError(w, r, err)
 			return
+		}
+		if callerFrom(r) == nil {
+			if _, err := store.FindTeam(r.Context(), team); err != nil {
+				writeError(w, r, err)
+				return
+			}
 		}
 		p, err := pageFrom(r)
 		if err != nil {
@@ -169,7 +186,7 @@ func handleTeamJobs(jobs JobStore) http.Handler {
 			return
 		}
 		q := r.URL.Query()
-		f := gatehouse.JobFilter{TeamID: callerFrom(r).Team.ID, Status: q.Get("status"), JobType: q.Get("job_type"), Page: p}
+		f := gatehouse.JobFilter{TeamID: team, Status: q.Get("status"), JobType: q.Get("job_type"), Page: p}
 		if f.Since, err = timeQuery(r, "since"); err != nil {
 			writeError(w, r, err)
 			return
@@ -212,10 +229,15 @@ type callRequest struct {
 // decodeCall reads an LLM call body. Fields Gatehouse does not model are
 // kept and forwarded to OpenAI-compatible providers.
 func decodeCall(w http.ResponseWriter, r *http.Request) (*callRequest, error) {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+	raw, err := readJSON(w, r, maxCallBodyBytes, nil)
 	if err != nil {
-		return nil, decodeError(err)
+		return nil, err
 	}
+	return parseCall(raw)
+}
+
+// parseCall decodes an LLM call body read by readJSON.
+func parseCall(raw []byte) (*callRequest, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return nil, decodeError(err)
@@ -341,9 +363,9 @@ func callAnswer(out *gateway.Outcome, jobID string) callResponse {
 // if the call failed, so it costs nothing).
 func handleCreateAndCall(s *server, stream bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+		raw, err := readJSON(w, r, maxCallBodyBytes, nil)
 		if err != nil {
-			writeError(w, r, decodeError(err))
+			writeError(w, r, err)
 			return
 		}
 		var jobFields struct {
@@ -352,13 +374,15 @@ func handleCreateAndCall(s *server, stream bool) http.Handler {
 			UserID      string             `json:"user_id"`
 			JobMetadata gatehouse.Metadata `json:"job_metadata"`
 		}
-		_ = json.Unmarshal(raw, &jobFields)
+		if err := json.Unmarshal(raw, &jobFields); err != nil {
+			writeError(w, r, decodeError(err))
+			return
+		}
 		if err := ownTeam(r, jobFields.TeamID); err != nil {
 			writeError(w, r, err)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(raw))
-		req, err := decodeCall(w, r)
+		req, err := parseCall(raw)
 		if err != nil {
 			writeError(w, r, err)
 			return
