@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Problem is the first suspicious key found.
@@ -57,7 +58,7 @@ func Check(data []byte, t reflect.Type) *Problem {
 		return nil // far beyond any body cap; spans could not address it
 	}
 	s := &scanner{data: data}
-	p, ok := s.value(t, "")
+	p, ok := s.value(t)
 	if !ok {
 		return nil
 	}
@@ -76,6 +77,33 @@ type scanner struct {
 	keys [][]span
 	// unescaped holds keys that were written with escapes, decoded.
 	unescaped []byte
+	// path is where the scan is: one segment per open object key or
+	// array index. It is turned into text only for a Problem, so deep
+	// nesting costs no more than its depth.
+	path []segment
+}
+
+// segment is an object key or an array index of the current path.
+type segment struct {
+	key   span
+	index int // -1 for a key
+}
+
+// problem reports the key k at the current path (whose last segment is
+// that key).
+func (s *scanner) problem(k []byte, want string, unknown bool) *Problem {
+	var b strings.Builder
+	for i, seg := range s.path {
+		if seg.index >= 0 {
+			b.WriteString("[" + strconv.Itoa(seg.index) + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.Write(s.text(seg.key))
+	}
+	return &Problem{Path: b.String(), Key: string(k), Want: want, Unknown: unknown}
 }
 
 func (s *scanner) ws() {
@@ -90,16 +118,16 @@ func (s *scanner) ws() {
 }
 
 // value scans one value; ok is false on invalid JSON.
-func (s *scanner) value(t reflect.Type, path string) (p *Problem, ok bool) {
+func (s *scanner) value(t reflect.Type) (p *Problem, ok bool) {
 	s.ws()
 	if s.i >= len(s.data) {
 		return nil, false
 	}
 	switch s.data[s.i] {
 	case '{':
-		return s.object(t, path)
+		return s.object(t)
 	case '[':
-		return s.array(t, path)
+		return s.array(t)
 	case '"':
 		_, _, ok := s.str()
 		return nil, ok
@@ -122,7 +150,7 @@ func (s *scanner) enter() bool {
 	return true
 }
 
-func (s *scanner) array(t reflect.Type, path string) (*Problem, bool) {
+func (s *scanner) array(t reflect.Type) (*Problem, bool) {
 	s.i++ // [
 	if !s.enter() {
 		return nil, false
@@ -134,8 +162,12 @@ func (s *scanner) array(t reflect.Type, path string) (*Problem, bool) {
 		s.i++
 		return nil, true
 	}
+	s.path = append(s.path, segment{index: 0})
+	at := len(s.path) - 1
+	defer func() { s.path = s.path[:at] }()
 	for n := 0; ; n++ {
-		if p, ok := s.value(elem, path+"["+strconv.Itoa(n)+"]"); p != nil || !ok {
+		s.path[at].index = n
+		if p, ok := s.value(elem); p != nil || !ok {
 			return p, ok
 		}
 		s.ws()
@@ -154,7 +186,7 @@ func (s *scanner) array(t reflect.Type, path string) (*Problem, bool) {
 	}
 }
 
-func (s *scanner) object(t reflect.Type, path string) (*Problem, bool) {
+func (s *scanner) object(t reflect.Type) (*Problem, bool) {
 	s.i++ // {
 	if !s.enter() {
 		return nil, false
@@ -173,6 +205,9 @@ func (s *scanner) object(t reflect.Type, path string) (*Problem, bool) {
 	}
 	keys := s.keys[s.depth-1][:0]
 	defer func() { s.keys[s.depth-1] = keys[:0] }()
+	s.path = append(s.path, segment{index: -1})
+	at := len(s.path) - 1
+	defer func() { s.path = s.path[:at] }()
 	s.ws()
 	if s.i < len(s.data) && s.data[s.i] == '}' {
 		s.i++
@@ -187,12 +222,13 @@ func (s *scanner) object(t reflect.Type, path string) (*Problem, bool) {
 		if !ok {
 			return nil, false
 		}
+		s.path[at].key = k
 		// Small objects are checked as they go; large ones once, sorted,
 		// at their end, so a body of a million keys stays O(n log n).
 		if len(keys) < smallObject {
 			for _, o := range keys {
 				if bytes.Equal(s.text(o), key) {
-					return &Problem{Path: join(path, string(key)), Key: string(key)}, true
+					return s.problem(key, "", false), true
 				}
 			}
 		}
@@ -202,9 +238,9 @@ func (s *scanner) object(t reflect.Type, path string) (*Problem, bool) {
 			if f, ok := fields.exact[string(key)]; ok {
 				ft = f
 			} else if want, ok := fields.folded[fold(string(key))]; ok {
-				return &Problem{Path: join(path, string(key)), Key: string(key), Want: want}, true
+				return s.problem(key, want, false), true
 			} else {
-				return &Problem{Path: join(path, string(key)), Key: string(key), Unknown: true}, true
+				return s.problem(key, "", true), true
 			}
 		}
 		s.ws()
@@ -212,7 +248,7 @@ func (s *scanner) object(t reflect.Type, path string) (*Problem, bool) {
 			return nil, false
 		}
 		s.i++
-		if p, ok := s.value(ft, join(path, string(key))); p != nil || !ok {
+		if p, ok := s.value(ft); p != nil || !ok {
 			return p, ok
 		}
 		s.ws()
@@ -232,8 +268,9 @@ func (s *scanner) object(t reflect.Type, path string) (*Problem, bool) {
 			sorted := slices.Clone(keys)
 			slices.SortFunc(sorted, func(a, b span) int { return bytes.Compare(s.text(a), s.text(b)) })
 			for j := 1; j < len(sorted); j++ {
-				if k := s.text(sorted[j]); bytes.Equal(s.text(sorted[j-1]), k) {
-					return &Problem{Path: join(path, string(k)), Key: string(k)}, true
+				if k := sorted[j]; bytes.Equal(s.text(sorted[j-1]), s.text(k)) {
+					s.path[at].key = k
+					return s.problem(s.text(k), "", false), true
 				}
 			}
 		}
@@ -256,7 +293,7 @@ func (s *scanner) text(k span) []byte {
 // str scans a string, returning where its decoded text is and the text.
 func (s *scanner) str() (span, []byte, bool) {
 	start := s.i + 1
-	escaped := false
+	escaped, high := false, false
 	for j := start; j < len(s.data); j++ {
 		switch c := s.data[j]; {
 		case c == '\\':
@@ -264,10 +301,15 @@ func (s *scanner) str() (span, []byte, bool) {
 			j++
 		case c < 0x20:
 			return span{}, nil, false
+		case c >= 0x80:
+			high = true
 		case c == '"':
 			s.i = j + 1
 			raw := s.data[start:j]
-			if !escaped {
+			// The decoder turns escapes, and bytes that are not UTF-8,
+			// into other text ("\u0041" is "A", "\xff" is U+FFFD): such
+			// keys are compared as it will see them.
+			if !escaped && (!high || utf8.Valid(raw)) {
 				return span{int32(start), int32(len(raw))}, raw, true
 			}
 			var dec string
@@ -280,13 +322,6 @@ func (s *scanner) str() (span, []byte, bool) {
 		}
 	}
 	return span{}, nil, false
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 // fold is the case folding encoding/json applies when it matches a key
