@@ -137,7 +137,14 @@ var (
 // and never builds a number bigger than the input, however large its
 // exponent ("1e999999999" is refused at once, not computed).
 func ParseJSONMicros(b []byte, max int64) (int64, error) {
-	s := string(b)
+	return ParseDecimal(string(b), 6, max)
+}
+
+// ParseDecimal reads a decimal number in JSON's syntax exactly, scaled by
+// 10^places (places 6 gives micro-units), refusing a value that is not a
+// whole number once scaled (ErrAmountPrecision) and a magnitude above max
+// (ErrAmountRange).
+func ParseDecimal(s string, places int, max int64) (int64, error) {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	mant, expPart, hasExp := strings.Cut(strings.ToLower(s), "e")
@@ -166,8 +173,8 @@ func ParseJSONMicros(b []byte, max int64) (int64, error) {
 	if digits == "" {
 		return 0, nil // zero, whatever its exponent
 	}
-	// value = digits × 10^shift micro-units.
-	shift := exp - len(frac) + 6
+	// value = digits × 10^shift scaled units.
+	shift := exp - len(frac) + places
 	if shift < 0 {
 		if -shift >= len(digits) || strings.TrimRight(digits[len(digits)+shift:], "0") != "" {
 			return 0, ErrAmountPrecision

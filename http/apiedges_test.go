@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,7 +21,7 @@ import (
 // seedEdges creates mock aliases echo (chat) and emb (embeddings) in group
 // g, organization o, team t (1000 credits) and team u, and returns their
 // keys.
-func seedEdges(t *testing.T, h *harness) (keyT, keyU string) {
+func seedEdges(t testing.TB, h *harness) (keyT, keyU string) {
 	t.Helper()
 	h.admin("POST", "/api/model-aliases/create", `{"alias": "echo", "litellm_model": "mock/echo"}`, http.StatusCreated)
 	h.admin("POST", "/api/model-aliases/create", `{"alias": "emb", "litellm_model": "mock/embed"}`, http.StatusCreated)
@@ -29,6 +30,20 @@ func seedEdges(t *testing.T, h *harness) (keyT, keyU string) {
 	keyT = h.admin("POST", "/api/teams/create", `{"organization_id": "o", "team_id": "t", "access_groups": ["g"], "credits_allocated": 1000}`, http.StatusCreated)["virtual_key"].(string)
 	keyU = h.admin("POST", "/api/teams/create", `{"organization_id": "o", "team_id": "u", "access_groups": ["g"], "credits_allocated": 10}`, http.StatusCreated)["virtual_key"].(string)
 	return keyT, keyU
+}
+
+// manyKeys closes prefix with n distinct keys and the braces it opened.
+func manyKeys(prefix string, n int) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d": %d`, i, i)
+	}
+	b.WriteString("}}")
+	return b.String()
 }
 
 // edgeCase is one request the API used to answer badly, and what it must
@@ -98,6 +113,8 @@ func TestAPIRoughEdges(t *testing.T) {
 			status: 400, code: "invalid_request", field: "rate_limits.concurent"},
 		{name: "trailing garbage", method: "POST", path: "/api/organizations/create", body: `{"organization_id": "o6", "name": "A"}]`,
 			status: 400, code: "invalid_request"},
+		{name: "too many values", method: "POST", path: "/api/organizations/create", body: manyKeys(`{"organization_id": "o8", "name": "A", "metadata": {`, 20_000),
+			status: 400, code: "invalid_request", contains: []string{"10000 JSON values"}},
 		{name: "duplicate job field", key: "team", method: "POST", path: "/api/jobs/create", body: `{"job_type": "a", "job_type": "b"}`,
 			status: 400, code: "invalid_request", field: "job_type"},
 		{name: "duplicate call field", key: "team", method: "POST", path: "/api/jobs/create-and-call", body: `{"model": "echo", "messages": [{"role": "user", "content": "hi"}], "model": "other"}`,

@@ -20,6 +20,16 @@ import (
 // maxBodyBytes bounds management request bodies.
 const maxBodyBytes = 1 << 20
 
+// Bounds on how many JSON values (objects, arrays, strings, numbers,
+// literals and keys) a body may hold. Decoding allocates per value, so a
+// body of millions of tiny values would cost the server tens of times its
+// size (a 30 MB chat body of 3 million unknown keys took 1 GB); real
+// bodies are a few long strings (prompts, images) and far fewer values.
+const (
+	maxBodyValues     = 10_000  // management and job bodies
+	maxCallBodyValues = 100_000 // LLM calls: long conversations, many tools
+)
+
 // encode writes v as JSON with the given status.
 func encode(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -158,7 +168,14 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64, t reflect.Typ
 	if err != nil {
 		return nil, decodeError(err)
 	}
-	if p := jsonstrict.Check(raw, t); p != nil {
+	values := maxBodyValues
+	if limit > maxBodyBytes {
+		values = maxCallBodyValues
+	}
+	if p := jsonstrict.CheckLimit(raw, t, values); p != nil {
+		if p.TooMany {
+			return nil, gatehouse.Errorf(gatehouse.EINVALID, "Request body holds more than %d JSON values (keys, strings, numbers…); send a smaller request.", values)
+		}
 		return nil, strictError(p)
 	}
 	return raw, nil
@@ -166,14 +183,40 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64, t reflect.Typ
 
 // readAll reads a body in one allocation when its length is declared,
 // instead of io.ReadAll's doubling (which would hold up to twice the
-// body cap for the largest bodies).
+// body cap for the largest bodies), and refuses a declared length over
+// the cap without reading anything.
 func readAll(rd io.Reader, declared, limit int64) ([]byte, error) {
-	if declared <= 0 || declared > limit {
-		return io.ReadAll(rd)
+	if declared > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, declared+1)) // +1: room to see EOF without growing
-	_, err := buf.ReadFrom(rd)
-	return buf.Bytes(), err
+	size := declared + 1 // +1: room to see EOF without growing
+	if declared <= 0 {
+		size = 512
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return buf, &http.MaxBytesError{Limit: limit}
+			}
+			// Double, but never past the cap: the buffers of one body sum
+			// to at most twice the cap (io.ReadAll's growth reaches 2.3×).
+			next := 2 * cap(buf)
+			if int64(next) >= limit {
+				next = int(limit) + 1
+			}
+			grown := make([]byte, len(buf), next)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		} else if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // strictError explains a key jsonstrict refused.
@@ -215,7 +258,7 @@ func decodeOptional[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 // decodeBytes is decode for JSON already in hand: the same checks, then
 // the same strict decoding into v (a pointer).
 func decodeBytes(raw []byte, v any) error {
-	if p := jsonstrict.Check(raw, reflect.TypeOf(v)); p != nil {
+	if p := jsonstrict.CheckLimit(raw, reflect.TypeOf(v), maxBodyValues); p != nil {
 		return strictError(p)
 	}
 	return unmarshalStrict(raw, v)

@@ -236,30 +236,35 @@ func decodeCall(w http.ResponseWriter, r *http.Request) (*callRequest, error) {
 	return parseCall(raw)
 }
 
-// parseCall decodes an LLM call body read by readJSON.
+// parseCall decodes an LLM call body read by readJSON: the chat request
+// straight from the body (a copy-free pass for Gatehouse's own fields
+// first), so a large body is not decoded, re-encoded and decoded again.
 func parseCall(raw []byte) (*callRequest, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
+	var own struct {
+		Purpose  json.RawMessage `json:"purpose"`
+		Metadata json.RawMessage `json:"call_metadata"`
+	}
+	if err := json.Unmarshal(raw, &own); err != nil {
 		return nil, decodeError(err)
 	}
 	out := &callRequest{}
-	if v, ok := fields["purpose"]; ok {
-		if err := json.Unmarshal(v, &out.Purpose); err != nil {
+	if own.Purpose != nil {
+		if err := json.Unmarshal(own.Purpose, &out.Purpose); err != nil {
 			return nil, gatehouse.FieldErrorf("purpose", "purpose must be a string.")
 		}
 	}
-	if v, ok := fields["call_metadata"]; ok {
-		if err := json.Unmarshal(v, &out.Metadata); err != nil {
+	if own.Metadata != nil {
+		if err := json.Unmarshal(own.Metadata, &out.Metadata); err != nil {
 			return nil, gatehouse.FieldErrorf("call_metadata", "call_metadata must be an object.")
 		}
 	}
-	for _, k := range []string{"purpose", "call_metadata", "team_id", "job_type", "user_id", "job_metadata"} {
-		delete(fields, k)
-	}
-	rest, _ := json.Marshal(fields)
 	var chat provider.ChatRequest
-	if err := json.Unmarshal(rest, &chat); err != nil {
+	if err := json.Unmarshal(raw, &chat); err != nil {
 		return nil, decodeError(err)
+	}
+	// Gatehouse's own fields are not the provider's: never forwarded.
+	for _, k := range []string{"purpose", "call_metadata", "team_id", "job_type", "user_id", "job_metadata"} {
+		delete(chat.Extra, k)
 	}
 	if chat.Model == "" {
 		return nil, gatehouse.FieldErrorf("model", "model is required: the alias to call (e.g. \"gpt-4\").")

@@ -42,6 +42,9 @@ type Problem struct {
 	// found here, it is reported with its whole path, where
 	// encoding/json's DisallowUnknownFields names only the key.
 	Unknown bool
+	// TooMany is set when the text holds more values than allowed; Path
+	// is where the count ran over.
+	TooMany bool
 }
 
 // MaxDepth is the nesting depth beyond which Check gives up and leaves the
@@ -53,11 +56,21 @@ const MaxDepth = 10000
 // is a struct, for a key that names a field in the wrong case or no field
 // at all (for decoders that refuse unknown fields). It returns nil when
 // there is none of these, and when data is not valid JSON.
-func Check(data []byte, t reflect.Type) *Problem {
+func Check(data []byte, t reflect.Type) *Problem { return CheckLimit(data, t, 0) }
+
+// CheckLimit is Check that also refuses a text of more than maxValues
+// values (every object, array, string, number, literal and key counts;
+// 0 means no limit). Decoding allocates per value, tens to hundreds of
+// bytes each, so a body of millions of tiny values would cost a decoder
+// far more than its size; nothing a client means to send is like that.
+func CheckLimit(data []byte, t reflect.Type, maxValues int) *Problem {
 	if len(data) > math.MaxInt32 {
 		return nil // far beyond any body cap; spans could not address it
 	}
-	s := &scanner{data: data}
+	s := &scanner{data: data, budget: maxValues}
+	if maxValues <= 0 {
+		s.budget = math.MaxInt
+	}
 	p, ok := s.value(t)
 	if !ok {
 		return nil
@@ -81,6 +94,8 @@ type scanner struct {
 	// array index. It is turned into text only for a Problem, so deep
 	// nesting costs no more than its depth.
 	path []segment
+	// budget is how many more values may be read.
+	budget int
 }
 
 // segment is an object key or an array index of the current path.
@@ -119,6 +134,11 @@ func (s *scanner) ws() {
 
 // value scans one value; ok is false on invalid JSON.
 func (s *scanner) value(t reflect.Type) (p *Problem, ok bool) {
+	if s.budget--; s.budget < 0 {
+		p := s.problem(nil, "", false)
+		p.TooMany, p.Key = true, ""
+		return p, true
+	}
 	s.ws()
 	if s.i >= len(s.data) {
 		return nil, false
@@ -223,6 +243,11 @@ func (s *scanner) object(t reflect.Type) (*Problem, bool) {
 			return nil, false
 		}
 		s.path[at].key = k
+		if s.budget--; s.budget < 0 {
+			p := s.problem(nil, "", false)
+			p.TooMany, p.Key = true, ""
+			return p, true
+		}
 		// Small objects are checked as they go; large ones once, sorted,
 		// at their end, so a body of a million keys stays O(n log n).
 		if len(keys) < smallObject {

@@ -105,6 +105,21 @@ func TestCheckLargeObject(t *testing.T) {
 	}
 }
 
+// CheckLimit counts every value and key, and says where it ran over.
+func TestCheckLimit(t *testing.T) {
+	in := []byte(`{"a": [1, 2, {"b": 3}], "c": "d"}`) // 10 values and keys
+	if p := CheckLimit(in, nil, 10); p != nil {
+		t.Errorf("CheckLimit(10) = %+v", p)
+	}
+	p := CheckLimit(in, nil, 9)
+	if p == nil || !p.TooMany || p.Path != "c" {
+		t.Errorf("CheckLimit(9) = %+v, want too many at c", p)
+	}
+	if p := CheckLimit([]byte(strings.Repeat("[", 50)+strings.Repeat("]", 50)), nil, 10); p == nil || !p.TooMany {
+		t.Errorf("nested arrays: %+v", p)
+	}
+}
+
 // Nesting beyond MaxDepth is left to the decoder, without exhausting the
 // stack.
 func TestCheckDeepNesting(t *testing.T) {
