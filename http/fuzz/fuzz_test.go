@@ -113,7 +113,17 @@ func (s *server) serve(t *testing.T, method, path, token string, body []byte) {
 	rec := httptest.NewRecorder()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	s.handler.ServeHTTP(rec, req)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.handler.ServeHTTP(rec, req)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%s %s: still running 25 s after its context ended:\n%s", method, path, buf[:runtime.Stack(buf, true)])
+	}
 	runtime.ReadMemStats(&after)
 	// 502 and 503 are a provider's failures, which a [mock:error=…]
 	// directive asks for; anything else from 500 up is a bug.
@@ -136,7 +146,7 @@ func (s *server) serve(t *testing.T, method, path, token string, body []byte) {
 }
 
 // route is a route with a JSON body, ready to call.
-type route struct{ method, path, token string }
+type route struct{ method, pattern, path, token string }
 
 // bodyRoutes lists every route with a request body except LLM calls
 // (FuzzJobCall and the /v1 targets cover those), read from the server's
@@ -170,7 +180,7 @@ func (s *server) bodyRoutes() []route {
 			if _, isCall := op.RequestBody.Content["application/json"].Schema.Properties["purpose"]; isCall {
 				continue
 			}
-			r := route{method: strings.ToUpper(method), path: s.paths.Replace(path), token: s.owner}
+			r := route{method: strings.ToUpper(method), pattern: path, path: s.paths.Replace(path), token: s.owner}
 			switch {
 			case len(op.Security) == 0:
 				r.token = ""
@@ -193,7 +203,7 @@ func FuzzManagementBody(f *testing.F) {
 	}
 	// Sorted, so an input's route index means the same route in every
 	// run and the saved corpus stays meaningful.
-	slices.SortFunc(routes, func(a, b route) int { return strings.Compare(a.method+" "+a.path, b.method+" "+b.path) })
+	slices.SortFunc(routes, func(a, b route) int { return strings.Compare(a.method+" "+a.pattern, b.method+" "+b.pattern) })
 	seeds := map[string][]string{
 		"/api/model-aliases/create":                  {`{"alias": "a1", "litellm_model": "mock/echo", "pricing": {"input_per_million": "1.5", "output_per_million": 2}}`, `{"alias": "a2", "litellm_model": "openai/gpt-4o", "fallbacks": ["echo"]}`},
 		"/api/model-access-groups/create":            {`{"group_name": "g2", "model_aliases": ["echo"]}`},
