@@ -91,6 +91,8 @@ func TestAPIRoughEdges(t *testing.T) {
 			status: 400, code: "invalid_request", field: "tokens_per_credit"},
 		{name: "grace period as a string", method: "POST", path: "/api/teams/t/keys/{key}/rotate", body: `{"grace_period_seconds": "60"}`,
 			status: 400, code: "invalid_request", field: "grace_period_seconds"},
+		{name: "grace period that would wrap around", method: "POST", path: "/api/teams/t/keys/{key}/rotate", body: `{"grace_period_seconds": 18446744074}`,
+			status: 400, code: "invalid_request", field: "grace_period_seconds", contains: []string{"30 days"}},
 		{name: "duplicate key", method: "POST", path: "/api/organizations/create", body: `{"organization_id": "o3", "name": "A", "name": "B"}`,
 			status: 400, code: "invalid_request", field: "name", contains: []string{"more than once"}},
 		{name: "duplicate credits", method: "POST", path: "/api/credits/teams/t/add", body: `{"credits": 1, "reason": "x", "credits": 1000000}`,

@@ -307,6 +307,10 @@ func handleKeyList(store Store) http.Handler {
 // caller does not say: long enough to roll the new key out.
 const defaultRotationGrace = time.Hour
 
+// maxRotationGraceSeconds is the longest grace a rotated key may get
+// (the store enforces the same 30 days).
+const maxRotationGraceSeconds = 30 * 24 * 3600
+
 // keyRotateRequest is the body of handleKeyRotate.
 type keyRotateRequest struct {
 	GracePeriodSeconds *int64 `json:"grace_period_seconds"`
@@ -320,8 +324,14 @@ func handleKeyRotate(store Store) http.Handler {
 			return
 		}
 		grace := defaultRotationGrace
-		if req.GracePeriodSeconds != nil {
-			grace = time.Duration(*req.GracePeriodSeconds) * time.Second
+		if g := req.GracePeriodSeconds; g != nil {
+			// Checked before it becomes a Duration, whose nanoseconds
+			// would wrap around for a huge number of seconds.
+			if *g < 0 || *g > maxRotationGraceSeconds {
+				writeError(w, r, gatehouse.FieldErrorf("grace_period_seconds", "grace_period_seconds must be between 0 and %d (30 days).", maxRotationGraceSeconds))
+				return
+			}
+			grace = time.Duration(*g) * time.Second
 		}
 		nk, err := store.RotateKey(r.Context(), r.PathValue("id"), r.PathValue("key"), grace)
 		if err != nil {
