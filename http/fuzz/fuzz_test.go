@@ -237,70 +237,54 @@ func FuzzManagementBody(f *testing.F) {
 	})
 }
 
-// A job's LLM call body: Gatehouse's fields beside an OpenAI-style
-// request (POST /api/jobs/create-and-call).
-func FuzzJobCall(f *testing.F) {
+// fuzzPost fuzzes the bodies of one POST route called with the team's
+// key, from seeds.
+func fuzzPost(f *testing.F, path string, seeds ...string) {
 	s := newServer(f)
-	for _, b := range []string{
-		`{"model": "echo", "messages": [{"role": "user", "content": "hi"}], "purpose": "p", "call_metadata": {"k": 1}}`,
-		`{"model": "echo", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}], "max_tokens": 5, "temperature": 0.5}`,
-		`{"model": "echo", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": "auto"}`,
-		`{"model": "echo", "messages": [{"role": "user", "content": "hi"}], "team_id": "t", "job_type": "x", "job_metadata": {"a": "b"}}`,
-	} {
+	for _, b := range seeds {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		s.serve(t, "POST", "/api/jobs/create-and-call", s.teamKey, body)
+		s.serve(t, "POST", path, s.teamKey, body)
 	})
+}
+
+// A job's LLM call body: Gatehouse's fields beside an OpenAI-style
+// request.
+func FuzzJobCall(f *testing.F) {
+	fuzzPost(f, "/api/jobs/create-and-call",
+		`{"model": "echo", "messages": [{"role": "user", "content": "hi"}], "purpose": "p", "call_metadata": {"k": 1}}`,
+		`{"model": "echo", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}], "max_tokens": 5, "temperature": 0.5}`,
+		`{"model": "echo", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": "auto"}`,
+		`{"model": "echo", "messages": [{"role": "user", "content": "hi"}], "team_id": "t", "job_type": "x", "job_metadata": {"a": "b"}}`)
 }
 
 // POST /v1/chat/completions, streamed or not.
 func FuzzV1Chat(f *testing.F) {
-	s := newServer(f)
-	for _, b := range []string{
+	fuzzPost(f, "/v1/chat/completions",
 		`{"model": "echo", "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]}`,
 		`{"model": "echo", "messages": [{"role": "user", "content": "hi"}], "stream": true, "stream_options": {"include_usage": true}}`,
 		`{"model": "echo", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}], "max_completion_tokens": 10}`,
 		`{"model": "echo", "messages": [{"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, {"role": "tool", "tool_call_id": "c1", "content": "42"}], "response_format": {"type": "json_object"}}`,
-		`{"model": "echo", "messages": [{"role": "user", "content": "hi"}], "functions": [{"name": "f"}], "function_call": {"name": "f"}, "n": 1, "seed": 7, "stop": ["x"]}`,
-	} {
-		f.Add([]byte(b))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		s.serve(t, "POST", "/v1/chat/completions", s.teamKey, body)
-	})
+		`{"model": "echo", "messages": [{"role": "user", "content": "hi"}], "functions": [{"name": "f"}], "function_call": {"name": "f"}, "n": 1, "seed": 7, "stop": ["x"]}`)
 }
 
 // POST /v1/messages, streamed or not.
 func FuzzV1Messages(f *testing.F) {
-	s := newServer(f)
-	for _, b := range []string{
+	fuzzPost(f, "/v1/messages",
 		`{"model": "echo", "max_tokens": 20, "system": "be brief", "messages": [{"role": "user", "content": "hi"}]}`,
 		`{"model": "echo", "max_tokens": 20, "stream": true, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}`,
 		`{"model": "echo", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}]}, {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}]}], "tools": [{"name": "f", "input_schema": {"type": "object"}}], "tool_choice": {"type": "auto"}}`,
-		`{"model": "echo", "max_tokens": 20, "messages": [{"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]}], "metadata": {"user_id": "u"}, "stop_sequences": ["x"], "temperature": 0.2}`,
-	} {
-		f.Add([]byte(b))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		s.serve(t, "POST", "/v1/messages", s.teamKey, body)
-	})
+		`{"model": "echo", "max_tokens": 20, "messages": [{"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]}], "metadata": {"user_id": "u"}, "stop_sequences": ["x"], "temperature": 0.2}`)
 }
 
 // POST /v1/embeddings.
 func FuzzV1Embeddings(f *testing.F) {
-	s := newServer(f)
-	for _, b := range []string{
+	fuzzPost(f, "/v1/embeddings",
 		`{"model": "emb", "input": "hello"}`,
 		`{"model": "emb", "input": ["a", "b"], "encoding_format": "base64"}`,
 		`{"model": "emb", "input": [1, 2, 3], "dimensions": 8}`,
-		`{"model": "emb", "input": [[1, 2], [3]], "user": "u"}`,
-	} {
-		f.Add([]byte(b))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		s.serve(t, "POST", "/v1/embeddings", s.teamKey, body)
-	})
+		`{"model": "emb", "input": [[1, 2], [3]], "user": "u"}`)
 }
 
 // Bodies over a cap are refused without holding more than the cap: a

@@ -190,20 +190,28 @@ func (s *scanner) array(t reflect.Type) (*Problem, bool) {
 		if p, ok := s.value(elem); p != nil || !ok {
 			return p, ok
 		}
-		s.ws()
-		if s.i >= len(s.data) {
-			return nil, false
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil, true
-		default:
-			return nil, false
+		if more, ok := s.next(']'); !more || !ok {
+			return nil, ok
 		}
 	}
+}
+
+// next reads what follows a value in an array or object: a comma (more
+// is true) or the closing byte.
+func (s *scanner) next(closing byte) (more, ok bool) {
+	s.ws()
+	if s.i >= len(s.data) {
+		return false, false
+	}
+	switch s.data[s.i] {
+	case ',':
+		s.i++
+		return true, true
+	case closing:
+		s.i++
+		return false, true
+	}
+	return false, false
 }
 
 func (s *scanner) object(t reflect.Type) (*Problem, bool) {
@@ -276,18 +284,10 @@ func (s *scanner) object(t reflect.Type) (*Problem, bool) {
 		if p, ok := s.value(ft); p != nil || !ok {
 			return p, ok
 		}
-		s.ws()
-		if s.i >= len(s.data) {
+		if more, ok := s.next('}'); !ok {
 			return nil, false
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
+		} else if more {
 			continue
-		case '}':
-			s.i++
-		default:
-			return nil, false
 		}
 		if len(keys) > smallObject {
 			sorted := slices.Clone(keys)
