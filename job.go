@@ -54,12 +54,34 @@ type Job struct {
 	TotalTokens        int64 `json:"total_tokens"`
 	CostMicroUSD       int64 `json:"-"`
 	ClientCostMicroUSD int64 `json:"-"`
+
+	// SingleCall marks a job opened implicitly for one call (a /v1 call
+	// without X-Gatehouse-Job-Id, create-and-call). Such a job belongs to
+	// the process running its call: if that process dies, another one
+	// fails the job (releasing its credits) once the owner's heartbeat has
+	// expired, instead of leaving it held until job_ttl.
+	SingleCall bool `json:"-"`
 }
 
 // ErrModeMismatch reports a call planned for another budget mode than its
 // job's (the team's mode changed moments ago and this replica's view was
 // stale); the caller re-plans with the team as stored.
 var ErrModeMismatch = &Error{Code: ECONFLICT, Message: "The job is paid in another budget mode than planned; retry."}
+
+// CreditsRefusal words the refusal of work that needs at least needed
+// credits when the team cannot set them aside now. What the client should
+// do depends on where its credits are: if its balance covers the work and
+// only holds of work in progress stand in the way, the credits come back
+// (or are spent) within moments, so the refusal is a retryable
+// ERATELIMIT (429 with Retry-After); if the balance itself is short, they
+// are spent, and it is ECREDITS (402), which no retry can fix.
+func CreditsRefusal(teamID string, balance, held, needed Credits) *Error {
+	if balance >= needed && held > 0 {
+		return Errorf(ERATELIMIT, "Team %q's credits are held by work in progress (%s of its %s credits); retry when it finishes.",
+			teamID, held, balance)
+	}
+	return Errorf(ECREDITS, "Team %q has %s credits left, not enough for this (it needs at least %s).", teamID, max(balance, 0), needed)
+}
 
 // Call is the record of one LLM call.
 type Call struct {
@@ -84,7 +106,7 @@ type Call struct {
 	CacheWriteTokens int64     `json:"cache_write_tokens"`
 	ReasoningTokens  int64     `json:"reasoning_tokens"`
 	TotalTokens      int64     `json:"total_tokens"`
-	UsageSource      string    `json:"usage_source"` // "provider" or "estimated"
+	UsageSource      string    `json:"usage_source"` // "provider", "estimated", or "none" (no answer was started: nothing to count)
 	CostMicroUSD     int64     `json:"-"`
 	ClientCostMicro  int64     `json:"-"`
 	LatencyMS        int64     `json:"latency_ms"`
@@ -165,7 +187,7 @@ type Settlement struct {
 // JobService runs jobs and their money.
 type JobService interface {
 	// CreateJob opens a job; in job_based mode it holds one credit, and
-	// refuses with ECREDITS when the team cannot spare it.
+	// refuses with CreditsRefusal's error when the team cannot spare it.
 	CreateJob(ctx context.Context, job *Job, idempotencyKey string) (*Job, error)
 	FindJob(ctx context.Context, teamID, jobID string) (*Job, error)
 	ListJobs(ctx context.Context, f JobFilter) ([]*Job, int, error)
@@ -173,8 +195,9 @@ type JobService interface {
 	// ReserveForCall admits a call on an open job that is paid in mode,
 	// holding amount credits (0 in job_based mode). ECONFLICT when the job
 	// is finished, ErrModeMismatch when the job is paid in another mode
-	// than the caller planned for, ECREDITS when the team cannot hold
-	// amount.
+	// than the caller planned for, and CreditsRefusal's error when the
+	// team cannot hold amount (ERATELIMIT if only holds of work in
+	// progress stand in the way, ECREDITS if its balance is short).
 	ReserveForCall(ctx context.Context, teamID, jobID, mode string, amount Credits) error
 	// RecordCalls durably records finished calls and settles their
 	// reservations, in one transaction; it returns one Settlement per

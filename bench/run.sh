@@ -28,23 +28,9 @@ echo "== building gatehouse into $OUT"
 (cd "$ROOT" && go build -o "$OUT/gatehouse" ./cmd/gatehouse)
 
 echo "== provisioning $DATA"
-GATEHOUSE_MASTER_KEY=$MASTER "$OUT/gatehouse" serve --addr "$ADDR" --data-dir "$DATA" --log-level warn \
-  >"$OUT/provision.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -fsS "http://$ADDR/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-api() { # method path body
-  curl -fsS -X "$1" "http://$ADDR$2" -H "Authorization: Bearer $MASTER" -H 'Content-Type: application/json' -d "$3"
-}
-api POST /api/provider-credentials/create "{\"provider\": \"openai\", \"credential_name\": \"mock\", \"api_key\": \"sk-mock\", \"api_base\": \"http://$MOCK_ADDR/v1\"}" >/dev/null
-api POST /api/model-aliases/create '{"alias": "gpt-4o-mini", "litellm_model": "openai/gpt-4o-mini"}' >/dev/null
-api POST /api/model-access-groups/create '{"group_name": "bench", "model_aliases": ["gpt-4o-mini"]}' >/dev/null
-api POST /api/organizations/create '{"organization_id": "bench", "name": "Bench"}' >/dev/null
-KEY=$(api POST /api/teams/create '{"organization_id": "bench", "team_id": "bench", "access_groups": ["bench"], "credits_allocated": 100000000}' |
-  sed -n 's/.*"virtual_key": *"\([^"]*\)".*/\1/p')
-[[ -n $KEY ]] || { echo "bench: team creation returned no key" >&2; exit 1; }
-kill $pid; wait $pid 2>/dev/null || true
-trap - EXIT
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+KEY=$(provision_gatehouse "$OUT/gatehouse" "$DATA" "$ADDR" "$MASTER" "$MOCK_ADDR")
 
 echo "== measuring (harness: $BENCH_DIR/run.sh)"
 GATEWAY_NAME=gatehouse \

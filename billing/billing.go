@@ -124,54 +124,100 @@ func EstimatePromptTokens(req *provider.ChatRequest) int64 {
 	return (bytes+2)/3 + 4*int64(len(req.Messages)) + 3 + 1000*images
 }
 
-// DefaultOutputAllowance is the completion budget reserved for a call
+// DefaultOutputAllowance is the largest answer considered for a call
 // that sets no max_tokens and whose model's output limit is unknown.
 const DefaultOutputAllowance = 4096
+
+// DefaultReserveOutput is the output a consumption-mode call reserves
+// credits for when it sets no smaller max_tokens: a typical answer, not a
+// maximal one. Reserving for the maximal answer (tens of thousands of
+// tokens on current models) would let a handful of concurrent calls hold
+// a team's whole balance and refuse the rest while almost nothing is
+// spent; an answer longer than its reservation is settled from the
+// team's free credits when it ends.
+const DefaultReserveOutput = 1024
 
 // Plan is how much a consumption-mode call reserves, and the output cap
 // that keeps it within what the team can pay.
 type Plan struct {
 	Reserve gatehouse.Credits
-	// MaxTokens, when set, caps the call's completion so its cost cannot
-	// exceed Reserve: a team near the end of its credits gets a shorter
-	// answer (finish_reason "length"), never an overspend.
+	// MaxTokens, when set, caps the call's completion because the team's
+	// free credits could not pay a longer one: the answer is shorter
+	// (finish_reason "length") instead of costing more than the team has.
 	MaxTokens *int
 }
 
-// PlanCall computes a consumption-mode reservation: the prompt counted
-// locally plus an output allowance bounded by the request's max_tokens,
-// the model's limit and what the team has left. It fails with ECREDITS
-// when the team cannot pay for even the prompt and one output token.
-func PlanCall(t *gatehouse.Team, req *provider.ChatRequest, p Prices, modelMaxOutput int, available gatehouse.Credits) (Plan, error) {
+// PlanCall computes a consumption-mode reservation from the team as just
+// read (its balance and the credits held by its work in progress).
+//
+// A call reserves the prompt, counted locally, plus a typical answer:
+// reserveOutput tokens, or fewer when max_tokens or the model's limit
+// (modelMaxOutput, 0 when unknown) is lower; reserveOutput ≤ 0 reserves
+// the maximal answer. The answer itself may be longer, up to max_tokens
+// or the model's limit, and is settled on its real usage: the difference
+// is held from the team's free credits when the call ends, and what they
+// cannot cover is recorded as uncollected, so the balance never goes
+// below zero.
+//
+// Answers are shortened (max_tokens lowered) only when the team's free
+// credits could not pay the longest answer the call allows, to what they
+// can pay. When the free credits cannot cover the reservation:
+//   - if the balance could (credits are only held by calls in flight), the
+//     call is refused with a retryable ERATELIMIT: they come back or are
+//     spent within moments;
+//   - if the balance is really near its end, the answer is shortened to
+//     what the free credits pay, as long as they pay for one output token;
+//   - otherwise the refusal is ERATELIMIT or ECREDITS as CreditsRefusal
+//     decides.
+func PlanCall(t *gatehouse.Team, req *provider.ChatRequest, p Prices, modelMaxOutput, reserveOutput int) (Plan, error) {
 	prompt := EstimatePromptTokens(req)
-	allowance := int64(DefaultOutputAllowance)
+	longest := int64(DefaultOutputAllowance)
 	if modelMaxOutput > 0 {
-		allowance = int64(modelMaxOutput)
+		longest = int64(modelMaxOutput)
 	}
-	if req.MaxTokens != nil && int64(*req.MaxTokens) < allowance {
-		allowance = int64(*req.MaxTokens)
+	if req.MaxTokens != nil && int64(*req.MaxTokens) < longest {
+		longest = max(int64(*req.MaxTokens), 0)
 	}
+	typical := longest
+	if reserveOutput > 0 && int64(reserveOutput) < typical {
+		typical = int64(reserveOutput)
+	}
+	shortest := min(int64(1), longest)
 	cost := func(out int64) gatehouse.Credits {
 		u := provider.Usage{PromptTokens: int(prompt), CompletionTokens: int(out), TotalTokens: int(prompt + out)}
 		return Charge(t, ClientCost(CostMicroUSD(u, p), t.MarkupBP), prompt+out)
 	}
-	if full := cost(allowance); full <= available {
-		return Plan{Reserve: full}, nil
-	}
-	if cost(1) > available {
-		return Plan{}, gatehouse.Errorf(gatehouse.ECREDITS, "Team %q has %s credits left, not enough for this call.", t.ID, available)
-	}
-	// The largest output the remaining credits pay for, by bisection on
-	// the exact cost function.
-	lo, hi := int64(1), allowance
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if cost(mid) <= available {
-			lo = mid
-		} else {
-			hi = mid - 1
+	// payable is the longest output in [lo, hi] whose cost fits in budget
+	// (cost(lo) ≤ budget), by bisection on the exact cost function.
+	payable := func(lo, hi int64, budget gatehouse.Credits) int64 {
+		for lo < hi {
+			mid := lo + (hi-lo+1)/2
+			if cost(mid) <= budget {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
 		}
+		return lo
 	}
-	capped := int(lo)
-	return Plan{Reserve: cost(lo), MaxTokens: &capped}, nil
+	free := t.CreditsBalance - t.CreditsHeld
+	reserve := cost(typical)
+	switch {
+	case reserve <= free:
+		plan := Plan{Reserve: reserve}
+		if cost(longest) > free {
+			capped := int(payable(typical, longest, free))
+			plan.MaxTokens = &capped
+		}
+		return plan, nil
+	case t.CreditsBalance >= reserve && t.CreditsHeld > 0:
+		// Not near empty: the team's credits are only held by calls in
+		// flight. Shortening this answer would punish concurrency.
+		return Plan{}, gatehouse.CreditsRefusal(t.ID, t.CreditsBalance, t.CreditsHeld, reserve)
+	case cost(shortest) <= free:
+		capped := payable(shortest, typical, free)
+		n := int(capped)
+		return Plan{Reserve: cost(capped), MaxTokens: &n}, nil
+	}
+	return Plan{}, gatehouse.CreditsRefusal(t.ID, t.CreditsBalance, t.CreditsHeld, cost(shortest))
 }

@@ -58,27 +58,73 @@ func TestChargeByBudgetMode(t *testing.T) {
 	}
 }
 
-func TestPlanCallCapsOutputToWhatTheTeamCanPay(t *testing.T) {
+// PlanCall reserves a typical answer, not a maximal one; shortens answers
+// only when the team's free credits cannot pay the longest one; and when
+// it cannot reserve, says whether the credits are held (retry) or spent.
+func TestPlanCall(t *testing.T) {
+	req := func(maxTokens *int) *provider.ChatRequest {
+		return &provider.ChatRequest{Messages: []provider.Message{{Role: "user", Content: provider.TextContent("hello there")}},
+			MaxTokens: maxTokens}
+	}
+	ptr := func(n int) *int { return &n }
 	team := &gatehouse.Team{ID: "t", BudgetMode: gatehouse.BudgetConsumptionTokens, TokensPerCredit: 1000}
-	req := &provider.ChatRequest{Messages: []provider.Message{{Role: "user", Content: provider.TextContent("hello there")}}}
-	prompt := EstimatePromptTokens(req)
-	// Plenty of credits: reserve prompt + max_tokens.
-	max := 100
-	req.MaxTokens = &max
-	plan, err := PlanCall(team, req, Prices{}, 0, 1000*gatehouse.OneCredit)
-	if err != nil || plan.MaxTokens != nil || plan.Reserve != Charge(team, 0, prompt+100) {
-		t.Fatalf("plan %+v err %v", plan, err)
+	prompt := EstimatePromptTokens(req(nil))
+	tokens := func(n int64) gatehouse.Credits { return Charge(team, 0, n) }
+	tests := []struct {
+		name          string
+		maxTokens     *int
+		modelMax      int
+		reserveOutput int
+		balance, held gatehouse.Credits
+		wantReserve   gatehouse.Credits
+		wantMax       *int // nil: max_tokens left as the client sent it
+		wantCode      string
+	}{
+		// The 20-credit team of issue 9: without max_tokens, a call used to
+		// reserve a maximal answer (here 4096 tokens of an unknown model).
+		{"typical answer reserved", nil, 0, 256, 20 * gatehouse.OneCredit, 0, tokens(prompt + 256), nil, ""},
+		{"max_tokens below the typical answer", ptr(100), 0, 256, 20 * gatehouse.OneCredit, 0, tokens(prompt + 100), nil, ""},
+		{"model limit below the typical answer", nil, 50, 256, 20 * gatehouse.OneCredit, 0, tokens(prompt + 50), nil, ""},
+		{"reserve_output 0 reserves the maximal answer", nil, 0, 0, 20 * gatehouse.OneCredit, 0, tokens(prompt + 4096), nil, ""},
+		// Credits held by calls in flight do not shorten this answer (the
+		// team still has 19 credits free) and are not a refusal either.
+		{"busy team, plenty free", nil, 0, 256, 20 * gatehouse.OneCredit, gatehouse.OneCredit, tokens(prompt + 256), nil, ""},
+		// The longest answer (4096) costs more than the 3 free credits: it is
+		// capped at what they pay, but only the typical answer is reserved.
+		{"longest answer capped at the free credits", nil, 0, 256, 4 * gatehouse.OneCredit, gatehouse.OneCredit,
+			tokens(prompt + 256), ptr(int(3000 - prompt)), ""},
+		// Everything but 0.1 credits is held by work in progress: retry.
+		{"credits held", nil, 0, 256, 20 * gatehouse.OneCredit, 19_900_000, 0, nil, gatehouse.ERATELIMIT},
+		// The balance itself is below the typical answer: really near empty,
+		// so the answer is shortened to what is left.
+		{"near empty shortens", nil, 0, 256, tokens(prompt + 40), 0, tokens(prompt + 40), ptr(40), ""},
+		// Near empty, and what is left is held: retry (it may come back).
+		{"near empty and held", nil, 0, 256, tokens(prompt + 40), tokens(prompt + 40), 0, nil, gatehouse.ERATELIMIT},
+		// Not even the prompt and one token: spent.
+		{"spent", nil, 0, 256, tokens(prompt), 0, 0, nil, gatehouse.ECREDITS},
+		{"nothing at all", nil, 0, 256, 0, 0, 0, nil, gatehouse.ECREDITS},
 	}
-	// Only enough for prompt + 40 tokens: the output is capped to 40.
-	req.MaxTokens = nil
-	avail := Charge(team, 0, prompt+40)
-	plan, err = PlanCall(team, req, Prices{}, 0, avail)
-	if err != nil || plan.MaxTokens == nil || *plan.MaxTokens != 40 || plan.Reserve > avail {
-		t.Fatalf("capped plan %+v (max %v) err %v", plan, plan.MaxTokens, err)
-	}
-	// Not even the prompt: refused.
-	if _, err := PlanCall(team, req, Prices{}, 0, Charge(team, 0, prompt)-1); gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
-		t.Fatalf("err = %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tm := *team
+			tm.CreditsBalance, tm.CreditsHeld = tt.balance, tt.held
+			plan, err := PlanCall(&tm, req(tt.maxTokens), Prices{}, tt.modelMax, tt.reserveOutput)
+			if code := gatehouse.ErrorCode(err); code != tt.wantCode {
+				t.Fatalf("error %v, want code %q", err, tt.wantCode)
+			}
+			if plan.Reserve != tt.wantReserve {
+				t.Errorf("reserve %s, want %s", plan.Reserve, tt.wantReserve)
+			}
+			switch {
+			case (plan.MaxTokens == nil) != (tt.wantMax == nil):
+				t.Errorf("max_tokens cap %v, want %v", plan.MaxTokens, tt.wantMax)
+			case plan.MaxTokens != nil && *plan.MaxTokens != *tt.wantMax:
+				t.Errorf("max_tokens cap %d, want %d", *plan.MaxTokens, *tt.wantMax)
+			}
+			if err == nil && plan.Reserve > tt.balance-tt.held {
+				t.Errorf("reserved %s of %s free credits", plan.Reserve, tt.balance-tt.held)
+			}
+		})
 	}
 }
 

@@ -40,17 +40,28 @@ var envVars = map[string]struct {
 // keyless providers work without an API key (local servers, the mock).
 var keyless = map[string]bool{"ollama": true, "vllm": true, "mock": true}
 
-// Timeouts bound upstream calls.
+// Timeouts bound upstream calls and what is read from them.
 type Timeouts struct {
 	// Connect bounds establishing a connection (TCP and TLS).
 	Connect time.Duration
-	// FirstByte bounds waiting for the response headers after sending.
-	// Non-streamed answers arrive whole, so this must cover generation.
+	// FirstByte bounds the wait for a streamed call's response headers,
+	// which providers send as soon as they accept the request. A plain
+	// call's headers come only after the whole answer is generated, so its
+	// wait is bounded by the gateway's total timeout instead.
 	FirstByte time.Duration
+	// Idle bounds the silence while an answer is read, streamed or not: a
+	// stalled upstream fails the call after this long rather than holding
+	// it until the total timeout.
+	Idle time.Duration
+	// MaxBody caps a non-streamed answer's body; a larger one is a
+	// provider error, never held in memory.
+	MaxBody int64
 }
 
-// DefaultTimeouts are generous enough for long generations.
-var DefaultTimeouts = Timeouts{Connect: 10 * time.Second, FirstByte: 10 * time.Minute}
+// DefaultTimeouts are generous for long generations: a minute of silence
+// is a stall, not a slow model (Anthropic, for one, sends keep-alive pings
+// far more often), and 32 MiB is far above any real answer.
+var DefaultTimeouts = Timeouts{Connect: 10 * time.Second, FirstByte: time.Minute, Idle: time.Minute, MaxBody: 32 << 20}
 
 // Endpoints resolves where and with which credential a call goes, and
 // owns the HTTP clients: one tuned transport per upstream endpoint, shared
@@ -88,10 +99,12 @@ func (e *Endpoints) client(providerName, base string) *http.Client {
 		MaxIdleConnsPerHost:   256,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   e.timeouts.Connect,
-		ResponseHeaderTimeout: e.timeouts.FirstByte,
 		ExpectContinueTimeout: time.Second,
 	}
-	c := &http.Client{Transport: tr}
+	// The first-byte, idle and size limits are enforced per request by the
+	// provider transport, which knows a stream from a plain call.
+	c := &http.Client{Transport: provider.NewTransport(tr, provider.Limits{
+		FirstByte: e.timeouts.FirstByte, Idle: e.timeouts.Idle, MaxBody: e.timeouts.MaxBody})}
 	e.clients[key] = c
 	return c
 }

@@ -13,10 +13,14 @@ import (
 // from it) and the kind decides the status: the client's request was
 // wrong (400), the provider is rate limiting (429), or the provider failed
 // (502). A provider refusing the operator's credential is the operator's
-// problem, not the client's, so it is a 502 and never a 401.
+// problem, not the client's, so it is a 502 and never a 401. A model
+// skipped by its open circuit breaker is a 503 with Retry-After.
 func ClientError(err error) error {
-	if errors.Is(err, errCircuitOpen) {
-		return gatehouse.Errorf(gatehouse.EUPSTREAM, "The provider is failing repeatedly and is being skipped for a moment; try again shortly.")
+	var open *circuitOpen
+	if errors.As(err, &open) {
+		secs := max(int64((open.retryAfter+time.Second-1)/time.Second), 1)
+		return &Unavailable{Err: gatehouse.Errorf(gatehouse.EUNAVAILABLE,
+			"The model is failing repeatedly and is skipped for a moment; try again in %d s.", secs), RetryAfter: time.Duration(secs) * time.Second}
 	}
 	pe, ok := provider.AsError(err)
 	if !ok {
@@ -51,3 +55,37 @@ func (r *RateLimited) Error() string { return r.Err.Error() }
 
 // Unwrap exposes the application error for status mapping.
 func (r *RateLimited) Unwrap() error { return r.Err }
+
+// Unavailable is a 503 carrying when to try again: a model skipped by its
+// open circuit breaker.
+type Unavailable struct {
+	Err        *gatehouse.Error
+	RetryAfter time.Duration
+}
+
+func (u *Unavailable) Error() string { return u.Err.Error() }
+
+// Unwrap exposes the application error for status mapping.
+func (u *Unavailable) Unwrap() error { return u.Err }
+
+// RetryAfter is how long a client should wait before repeating a call that
+// failed with err (a provider's rate limit or an open circuit breaker), 0
+// when there is no such hint.
+func RetryAfter(err error) time.Duration {
+	var rl *RateLimited
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		return rl.RetryAfter
+	}
+	var un *Unavailable
+	if errors.As(err, &un) {
+		return un.RetryAfter
+	}
+	var open *circuitOpen
+	if errors.As(err, &open) {
+		return max(open.retryAfter, time.Second)
+	}
+	if pe, ok := provider.AsError(err); ok && pe.Kind == provider.ErrRateLimited {
+		return pe.RetryAfter
+	}
+	return 0
+}

@@ -50,8 +50,8 @@ type Gateway struct {
 type Options struct {
 	Retry        RetryPolicy
 	TotalTimeout time.Duration
-	// BreakerThreshold consecutive failures open a credential's breaker
-	// for BreakerOpenFor.
+	// BreakerThreshold consecutive failing requests open a circuit
+	// breaker (per credential and model; see breakers) for BreakerOpenFor.
 	BreakerThreshold int
 	BreakerOpenFor   time.Duration
 	Logger           *slog.Logger
@@ -106,6 +106,11 @@ type Attempt struct {
 	Target
 	Err     error
 	Latency time.Duration
+	// Answered is true when the upstream started a success answer before
+	// the attempt ended: the provider may have done (and billed) the work.
+	Answered bool
+	// Received counts the bytes of the answer that arrived.
+	Received int64
 }
 
 // Result is a completed non-streamed call.
@@ -141,7 +146,7 @@ type prepared struct {
 	Target
 	adapter  provider.Adapter
 	endpoint provider.Endpoint
-	breaker  string
+	breaker  breakerScope
 }
 
 func (g *Gateway) prepare(snap *state.Snapshot, orgID string, t Target) (*prepared, error) {
@@ -153,18 +158,20 @@ func (g *Gateway) prepare(snap *state.Snapshot, orgID string, t Target) (*prepar
 	if err != nil {
 		return nil, err
 	}
-	key := t.Provider + "|" + ep.BaseURL + "|env"
+	scope := breakerScope{Credential: "env:" + t.Provider + "|" + ep.BaseURL, Deployment: t.Provider + "/" + t.Model}
 	if c := snap.Credential(orgID, t.Provider); c != nil {
-		key = t.Provider + "|" + c.ID
+		scope.Credential = c.ID
 	}
-	return &prepared{Target: t, adapter: a, endpoint: ep, breaker: key}, nil
+	return &prepared{Target: t, adapter: a, endpoint: ep, breaker: scope}, nil
 }
 
 // shouldFallBack reports whether another alias may succeed where this one
 // failed. A request the provider rejected as invalid or filtered would
 // most likely be rejected again, and a cancelled client wants nothing.
-func shouldFallBack(err error) bool {
-	if errors.Is(err, context.Canceled) {
+// Once an upstream started answering, another alias would be a second
+// generation billed for one request: the failure is final.
+func shouldFallBack(err error, answered bool) bool {
+	if answered || errors.Is(err, context.Canceled) {
 		return false
 	}
 	if pe, ok := provider.AsError(err); ok {
@@ -173,11 +180,14 @@ func shouldFallBack(err error) bool {
 	return true // missing credential, open breaker, …
 }
 
-// countsAgainstBreaker reports whether a failure says the upstream
-// account is unhealthy.
-func countsAgainstBreaker(err error) bool {
+// shouldRetry reports whether attempt n may be repeated on the same
+// target: only failures a provider documents as safe to repeat (429,
+// 5xx) or that happened before it answered (connection, first-byte
+// timeout), never after a success answer started, since the provider may
+// have done the work.
+func (g *Gateway) shouldRetry(err error, answered bool, n int) bool {
 	pe, ok := provider.AsError(err)
-	return ok && (pe.Retryable() || pe.Kind == provider.ErrAuth)
+	return ok && pe.Retryable() && !answered && n < g.retry.MaxAttempts
 }
 
 // backoff is the wait before retry n (1-based), honouring Retry-After.
@@ -195,46 +205,58 @@ func (g *Gateway) backoff(n int, err error) (time.Duration, bool) {
 	return time.Duration(rand.Int64N(int64(d)) + 1), true // full jitter
 }
 
-// errCircuitOpen is reported for a target skipped by its breaker.
-var errCircuitOpen = errors.New("circuit open: the provider credential failed repeatedly; skipping it for a while")
+// circuitOpen is reported for a target skipped by an open breaker.
+type circuitOpen struct {
+	retryAfter time.Duration
+}
+
+func (e *circuitOpen) Error() string {
+	return fmt.Sprintf("circuit open: the model failed repeatedly on this credential; skipping it for %s", e.retryAfter.Round(time.Second))
+}
 
 // run tries each target in turn, retrying retryable failures, until call
-// succeeds. It returns the target that succeeded and every attempt.
-func (g *Gateway) run(ctx context.Context, caller *state.Caller, aliasName string,
+// succeeds. It returns the target that succeeded and every attempt made
+// upstream. Each target's breaker hears the request's outcome once,
+// however many attempts it took; a stream's outcome is only known when
+// it ends, so for streams the Stream reports it (see Stream.settle).
+func (g *Gateway) run(ctx context.Context, caller *state.Caller, aliasName string, stream bool,
 	call func(ctx context.Context, p *prepared) error) (*prepared, []Attempt, error) {
 	snap := g.state.Snapshot()
 	named, err := snap.Authorize(caller, aliasName)
 	if err != nil {
 		return nil, nil, err
 	}
+	team := caller.Team.ID
 	var attempts []Attempt
 	var lastErr error
 	for _, t := range candidates(snap, named) {
 		p, err := g.prepare(snap, caller.Org.ID, t)
 		if err != nil {
-			attempts = append(attempts, Attempt{Target: t, Err: err})
 			lastErr = err
 			continue
 		}
-		for n := 1; n <= g.retry.MaxAttempts; n++ {
-			if !g.breakers.allow(p.breaker) {
-				err = errCircuitOpen
-				attempts = append(attempts, Attempt{Target: t, Err: err})
-				break
-			}
+		if ok, wait := g.breakers.allow(p.breaker, team); !ok {
+			lastErr = &circuitOpen{retryAfter: wait}
+			continue
+		}
+		answered := false
+		for n := 1; ; n++ {
+			ex := &provider.Exchange{Stream: stream}
 			start := time.Now()
-			err = call(ctx, p)
-			attempts = append(attempts, Attempt{Target: t, Err: err, Latency: time.Since(start)})
+			err = call(provider.WithExchange(ctx, ex), p)
+			answered = ex.Answered()
+			attempts = append(attempts, Attempt{Target: t, Err: err, Latency: time.Since(start), Answered: answered, Received: ex.Received()})
 			if err == nil {
-				g.breakers.record(p.breaker, false)
+				if !stream {
+					g.breakers.record(p.breaker, team, healthy)
+				}
 				return p, attempts, nil
 			}
-			g.breakers.record(p.breaker, countsAgainstBreaker(err))
 			if ctx.Err() != nil {
+				g.breakers.record(p.breaker, team, neutral)
 				return nil, attempts, g.finalError(ctx, err)
 			}
-			pe, ok := provider.AsError(err)
-			if !ok || !pe.Retryable() || n == g.retry.MaxAttempts {
+			if !g.shouldRetry(err, answered, n) {
 				break
 			}
 			wait, ok := g.backoff(n, err)
@@ -243,15 +265,26 @@ func (g *Gateway) run(ctx context.Context, caller *state.Caller, aliasName strin
 			}
 			g.logger.Debug("retrying upstream call", "alias", t.Alias.Alias, "provider", t.Provider, "attempt", n+1, "wait", wait, "err", err)
 			if err := g.sleep(ctx, wait); err != nil {
+				g.breakers.record(p.breaker, team, neutral)
 				return nil, attempts, g.finalError(ctx, err)
 			}
 		}
+		g.breakers.record(p.breaker, team, outcomeOf(err))
 		lastErr = err
-		if !shouldFallBack(err) {
+		if !shouldFallBack(err, answered) {
 			break
 		}
 	}
 	return nil, attempts, g.finalError(ctx, lastErr)
+}
+
+// lastTarget is where the last attempt went, for the record of a failed
+// call.
+func lastTarget(attempts []Attempt) Target {
+	if len(attempts) == 0 {
+		return Target{}
+	}
+	return attempts[len(attempts)-1].Target
 }
 
 // finalError reports a call's last failure; a call that ran out of its
@@ -269,7 +302,7 @@ func (g *Gateway) Chat(ctx context.Context, caller *state.Caller, aliasName stri
 	defer cancel()
 	start := time.Now()
 	var resp *provider.ChatResponse
-	p, attempts, err := g.run(ctx, caller, aliasName, func(ctx context.Context, p *prepared) error {
+	p, attempts, err := g.run(ctx, caller, aliasName, false, func(ctx context.Context, p *prepared) error {
 		r := *req
 		r.Model = p.Model
 		var err error
@@ -277,7 +310,7 @@ func (g *Gateway) Chat(ctx context.Context, caller *state.Caller, aliasName stri
 		return err
 	})
 	if err != nil {
-		return &Result{Attempts: attempts, Latency: time.Since(start)}, err
+		return &Result{Target: lastTarget(attempts), Attempts: attempts, Latency: time.Since(start)}, err
 	}
 	return &Result{Target: p.Target, Response: resp, Attempts: attempts, Latency: time.Since(start)}, nil
 }
@@ -290,6 +323,8 @@ type Stream struct {
 	upstream provider.Stream
 	cancel   context.CancelFunc
 	started  time.Time
+	// settle reports the stream's outcome to its breaker, once.
+	settle func(outcome)
 
 	mu         sync.Mutex
 	usage      provider.Usage
@@ -298,12 +333,16 @@ type Stream struct {
 	finish     string
 	err        error
 	done       bool
+	settled    bool
 	firstByte  time.Duration
 }
 
 // Recv returns the next chunk, io.EOF at the end. An error after the first
 // chunk is final: nothing is retried once bytes reached the client.
 func (s *Stream) Recv() (*provider.Chunk, error) {
+	if s.upstream == nil { // a stream that never started (see ChatStream)
+		return nil, s.err
+	}
 	c, err := s.upstream.Recv()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -311,6 +350,9 @@ func (s *Stream) Recv() (*provider.Chunk, error) {
 		s.done = true
 		if err != io.EOF {
 			s.err = err
+			s.report(outcomeOf(err))
+		} else {
+			s.report(healthy)
 		}
 		return nil, err
 	}
@@ -332,11 +374,27 @@ func (s *Stream) Recv() (*provider.Chunk, error) {
 	return c, nil
 }
 
+// report hands the stream's outcome to its breaker once; s.mu is held.
+func (s *Stream) report(o outcome) {
+	if s.settled || s.settle == nil {
+		return
+	}
+	s.settled = true
+	s.settle(o)
+}
+
 // Close ends the stream and cancels the upstream request if it is still
-// running (a client that went away stops the provider's generation).
+// running (a client that went away stops the provider's generation). A
+// stream abandoned before its end says nothing about the upstream.
 func (s *Stream) Close() error {
+	if s.upstream == nil {
+		return nil
+	}
 	err := s.upstream.Close()
 	s.cancel()
+	s.mu.Lock()
+	s.report(neutral)
+	s.mu.Unlock()
 	return err
 }
 
@@ -365,12 +423,14 @@ func (s *Stream) Summary() Summary {
 
 // ChatStream starts a streamed call. Failures before the upstream accepts
 // the request are retried and fall back like Chat; once a stream is
-// returned nothing is retried.
+// returned nothing is retried. On failure the returned Stream is not nil:
+// it carries the attempts made (and the last target), for the call's
+// record, and its Recv returns the error.
 func (g *Gateway) ChatStream(ctx context.Context, caller *state.Caller, aliasName string, req *provider.ChatRequest) (*Stream, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.TotalTimeout)
 	start := time.Now()
 	var up provider.Stream
-	p, attempts, err := g.run(ctx, caller, aliasName, func(ctx context.Context, p *prepared) error {
+	p, attempts, err := g.run(ctx, caller, aliasName, true, func(ctx context.Context, p *prepared) error {
 		r := *req
 		r.Model = p.Model
 		var err error
@@ -379,9 +439,11 @@ func (g *Gateway) ChatStream(ctx context.Context, caller *state.Caller, aliasNam
 	})
 	if err != nil {
 		cancel()
-		return nil, err
+		return &Stream{Target: lastTarget(attempts), Attempts: attempts, started: start, err: err, done: true}, err
 	}
-	return &Stream{Target: p.Target, Attempts: attempts, upstream: up, cancel: cancel, started: start}, nil
+	team := caller.Team.ID
+	return &Stream{Target: p.Target, Attempts: attempts, upstream: up, cancel: cancel, started: start,
+		settle: func(o outcome) { g.breakers.record(p.breaker, team, o) }}, nil
 }
 
 // String describes a target for logs.
@@ -405,7 +467,7 @@ func (g *Gateway) Embed(ctx context.Context, caller *state.Caller, aliasName str
 	ctx, cancel := context.WithTimeout(ctx, g.TotalTimeout)
 	defer cancel()
 	var resp *provider.EmbeddingResponse
-	p, attempts, err := g.run(ctx, caller, aliasName, func(ctx context.Context, p *prepared) error {
+	p, attempts, err := g.run(ctx, caller, aliasName, false, func(ctx context.Context, p *prepared) error {
 		e, ok := p.adapter.(provider.Embedder)
 		if !ok {
 			return &provider.Error{Provider: p.Provider, Kind: provider.ErrBadRequest, Message: "this provider offers no embeddings"}
@@ -417,7 +479,7 @@ func (g *Gateway) Embed(ctx context.Context, caller *state.Caller, aliasName str
 		return err
 	})
 	if err != nil {
-		return &EmbedResult{Attempts: attempts}, err
+		return &EmbedResult{Target: lastTarget(attempts), Attempts: attempts}, err
 	}
 	return &EmbedResult{Target: p.Target, Response: resp, Attempts: attempts}, nil
 }

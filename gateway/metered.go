@@ -48,7 +48,11 @@ type Meter struct {
 	// StoreBodies keeps request and response bodies with each call record
 	// (off by default: prompts are the customer's data).
 	StoreBodies bool
-	Now         func() time.Time
+	// ReserveOutputTokens is the answer length a consumption-mode call
+	// reserves credits for (see billing.PlanCall): 0 means
+	// billing.DefaultReserveOutput, a negative value the maximal answer.
+	ReserveOutputTokens int
+	Now                 func() time.Time
 }
 
 // CallInput is one call a client asked for.
@@ -90,8 +94,15 @@ func (m *Meter) now() time.Time {
 	return time.Now()
 }
 
+// creditsHeldRetry is the Retry-After of a call refused because the
+// team's credits are held by calls in flight: they end, and give back
+// what they did not spend, within moments.
+const creditsHeldRetry = time.Second
+
 // admit checks the alias, the rate limits and the credits before any
-// provider is called; a team without credits is refused here (402).
+// provider is called. A team whose credits are spent is refused here
+// (402); one whose credits are only held by calls in flight gets a
+// retryable 429 with Retry-After.
 func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 	snap := m.Gateway.state.Snapshot()
 	named, err := snap.Authorize(in.Caller, in.Alias)
@@ -101,24 +112,30 @@ func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 	// The budget mode decides the plan. The in-memory team is enough for
 	// job_based; consumption needs the live balance. If this replica's
 	// view of the mode is stale (it changed moments ago), the job's mode
-	// wins and the call is planned again from the stored team.
+	// wins and the call is planned again from the stored team. If the
+	// reservation loses a race for the team's last free credits, the call
+	// is planned once more from the balance as it now is (it may then be
+	// shortened, or refused saying why).
 	team := in.Caller.Team
 	fresh := team.BudgetMode != gatehouse.BudgetJobBased
 	var plan billing.Plan
 	var release func(int64)
+	refuse := func(err error) (*admission, error) {
+		if release != nil {
+			release(0)
+		}
+		return nil, creditsError(err)
+	}
 	for attempt := 0; ; attempt++ {
 		if fresh {
 			if team, err = m.Store.FindTeam(ctx, team.ID); err != nil {
-				return nil, err
+				return refuse(err)
 			}
 		}
 		plan = billing.Plan{}
 		if team.BudgetMode != gatehouse.BudgetJobBased {
 			if plan, err = m.plan(team, named, in.Request); err != nil {
-				if release != nil {
-					release(0)
-				}
-				return nil, err
+				return refuse(err)
 			}
 		}
 		if m.Limits != nil && release == nil {
@@ -131,15 +148,13 @@ func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 			}
 		}
 		err = m.Store.ReserveForCall(ctx, team.ID, in.JobID, team.BudgetMode, plan.Reserve)
-		if errors.Is(err, gatehouse.ErrModeMismatch) && attempt == 0 {
+		if attempt < 2 && (errors.Is(err, gatehouse.ErrModeMismatch) ||
+			(gatehouse.ErrorCode(err) == gatehouse.ERATELIMIT && team.BudgetMode != gatehouse.BudgetJobBased)) {
 			fresh = true
 			continue
 		}
 		if err != nil {
-			if release != nil {
-				release(0)
-			}
-			return nil, err
+			return refuse(err)
 		}
 		break
 	}
@@ -148,6 +163,17 @@ func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 		in.Request.MaxTokens = plan.MaxTokens
 	}
 	return a, nil
+}
+
+// creditsError gives a refusal for credits held by calls in flight
+// (ERATELIMIT from billing or storage) its Retry-After, so it is answered
+// as the retryable 429 it is; other errors pass unchanged.
+func creditsError(err error) error {
+	var e *gatehouse.Error
+	if errors.As(err, &e) && e.Code == gatehouse.ERATELIMIT {
+		return &RateLimited{Err: e, RetryAfter: creditsHeldRetry}
+	}
+	return err
 }
 
 // plan computes a consumption-mode reservation for the alias's model.
@@ -161,40 +187,76 @@ func (m *Meter) plan(team *gatehouse.Team, named *gatehouse.Alias, req *provider
 	if cm, ok := m.Catalog.Lookup(prov, model); ok {
 		maxOut = cm.MaxOutputTokens
 	}
-	return billing.PlanCall(team, req, prices, maxOut, team.CreditsRemaining)
+	reserveOut := m.ReserveOutputTokens
+	if reserveOut == 0 {
+		reserveOut = billing.DefaultReserveOutput
+	}
+	return billing.PlanCall(team, req, prices, maxOut, reserveOut)
 }
+
+// Where a call record's usage came from (gatehouse.Call.UsageSource).
+const (
+	// UsageProvider: the provider reported it.
+	UsageProvider = "provider"
+	// UsageEstimated: the provider reported nothing (it omitted usage, or
+	// its answer was cut before its report), so Gatehouse counted the
+	// prompt locally and the output from what arrived.
+	UsageEstimated = "estimated"
+	// UsageNone: no answer was started, so there is nothing to count: the
+	// provider refused the request with an error status, or was never
+	// reached.
+	UsageNone = "none"
+)
 
 // newCall starts a call record.
 func (m *Meter) newCall(in *CallInput, stream bool) *gatehouse.Call {
 	return &gatehouse.Call{ID: uuid.Must(uuid.NewV7()).String(), JobID: in.JobID, TeamID: in.Caller.Team.ID,
 		OrganizationID: in.Caller.Org.ID, KeyID: in.Caller.Key.ID, Alias: in.Alias, Purpose: in.Purpose,
-		Metadata: in.Metadata, Stream: stream, Status: "success", UsageSource: "provider"}
+		Metadata: in.Metadata, Stream: stream, Status: "success", UsageSource: UsageProvider}
+}
+
+// used is what a finished call consumed and who pays for it.
+type used struct {
+	Target   Target
+	Attempts int
+	Usage    provider.Usage
+	Source   string
+	Err      error
+	// Unseen marks usage the client never saw: a plain answer cut or
+	// broken after the provider started it. Its provider cost is recorded
+	// (the operator probably pays it) but the client is charged nothing.
+	Unseen bool
 }
 
 // settle prices a finished call, records it (durably, before the client
 // is answered) and releases its admission.
-func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, t Target, attempts int, u provider.Usage, callErr error, completeJob bool) (*Outcome, error) {
-	c.Attempts = int64(attempts)
+func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, u used, completeJob bool) (*Outcome, error) {
+	c.Attempts = int64(u.Attempts)
 	c.LatencyMS = time.Since(a.start).Milliseconds()
 	c.CreatedAt = m.now().UTC().Truncate(time.Microsecond)
+	c.UsageSource = u.Source
+	t := u.Target
 	if t.Alias != nil {
 		c.ServedAlias, c.Provider, c.ProviderModel = t.Alias.Alias, t.Provider, t.Model
 	}
 	switch {
-	case errors.Is(callErr, context.Canceled):
+	case errors.Is(u.Err, context.Canceled):
 		c.Status, c.Error = "error", "the client disconnected before the call finished"
-	case callErr != nil:
-		c.Status, c.Error = "error", gatehouse.ErrorMessage(ClientError(callErr))
+	case u.Err != nil:
+		c.Status, c.Error = "error", gatehouse.ErrorMessage(ClientError(u.Err))
 	}
-	c.PromptTokens, c.CompletionTokens, c.TotalTokens = int64(u.PromptTokens), int64(u.CompletionTokens), int64(u.TotalTokens)
-	c.CachedTokens, c.CacheWriteTokens, c.ReasoningTokens = int64(u.CachedTokens), int64(u.CacheWriteTokens), int64(u.ReasoningTokens)
+	us := u.Usage
+	c.PromptTokens, c.CompletionTokens, c.TotalTokens = int64(us.PromptTokens), int64(us.CompletionTokens), int64(us.TotalTokens)
+	c.CachedTokens, c.CacheWriteTokens, c.ReasoningTokens = int64(us.CachedTokens), int64(us.CacheWriteTokens), int64(us.ReasoningTokens)
 	var charge gatehouse.Credits
 	if t.Alias != nil {
 		if prices, ok := billing.PricesFor(m.Catalog, t.Alias, t.Provider, t.Model, m.now()); ok {
-			c.CostMicroUSD = billing.CostMicroUSD(u, prices)
+			c.CostMicroUSD = billing.CostMicroUSD(us, prices)
 		}
-		c.ClientCostMicro = billing.ClientCost(c.CostMicroUSD, a.team.MarkupBP)
-		charge = billing.Charge(a.team, c.ClientCostMicro, c.TotalTokens)
+		if !u.Unseen {
+			c.ClientCostMicro = billing.ClientCost(c.CostMicroUSD, a.team.MarkupBP)
+			charge = billing.Charge(a.team, c.ClientCostMicro, c.TotalTokens)
+		}
 	}
 	settled, err := m.Recorder.Record(ctx, gatehouse.CallOutcome{Call: c, Reserved: a.reserved, Charge: charge, CompleteJob: completeJob})
 	if a.release != nil {
@@ -206,7 +268,9 @@ func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, t T
 	return &Outcome{Call: c, Charge: charge, Settlement: settled}, nil
 }
 
-// Call runs one non-streamed call in a job.
+// Call runs one non-streamed call in a job. When the provider reports no
+// usage, the estimate that is recorded and charged is also what the
+// answer shows (Outcome.Call.UsageSource says it is estimated).
 func (m *Meter) Call(ctx context.Context, in *CallInput) (*Outcome, error) {
 	a, err := m.admit(ctx, in)
 	if err != nil {
@@ -217,22 +281,27 @@ func (m *Meter) Call(ctx context.Context, in *CallInput) (*Outcome, error) {
 		c.RequestBody = jsonString(in.Request)
 	}
 	res, callErr := m.Gateway.Chat(ctx, in.Caller, in.Alias, in.Request)
-	var u provider.Usage
+	u := used{Target: res.Target, Attempts: len(res.Attempts), Source: UsageNone, Err: callErr}
 	if callErr == nil {
-		u = res.Response.Usage
+		u.Usage, u.Source = res.Response.Usage, UsageProvider
 		c.FinishReason = res.Response.FinishReason
-		if u.TotalTokens == 0 && u.PromptTokens+u.CompletionTokens > 0 {
-			u.TotalTokens = u.PromptTokens + u.CompletionTokens
+		if u.Usage.TotalTokens == 0 && u.Usage.PromptTokens+u.Usage.CompletionTokens > 0 {
+			u.Usage.TotalTokens = u.Usage.PromptTokens + u.Usage.CompletionTokens
 		}
-		if u.TotalTokens == 0 {
-			u = estimateUsage(in.Request, len(res.Response.Message.Content.Text()))
-			c.UsageSource = "estimated"
+		if u.Usage.TotalTokens == 0 {
+			u.Usage, u.Source = estimateUsage(in.Request, len(res.Response.Message.Content.Text())), UsageEstimated
+			res.Response.Usage = u.Usage // the answer shows what is charged
 		}
 		if m.StoreBodies {
 			c.ResponseBody = jsonString(res.Response)
 		}
+	} else if last := lastAttempt(res.Attempts); last.Answered {
+		// The provider started answering, so it probably did (and billed)
+		// the work; the client got nothing. Record what it likely cost,
+		// charge the client nothing.
+		u.Usage, u.Source, u.Unseen = estimateUsage(in.Request, int(last.Received)), UsageEstimated, true
 	}
-	out, recErr := m.settle(context.WithoutCancel(ctx), a, c, res.Target, len(res.Attempts), u, callErr, in.CompleteJob)
+	out, recErr := m.settle(context.WithoutCancel(ctx), a, c, u, in.CompleteJob)
 	if recErr != nil {
 		// A 500, not a 503: the provider already did the work, so clients
 		// must not retry it blindly.
@@ -245,9 +314,18 @@ func (m *Meter) Call(ctx context.Context, in *CallInput) (*Outcome, error) {
 	return out, nil
 }
 
-// estimateUsage stands in when a provider reported nothing (a stream cut
-// short): the prompt counted locally and the delivered output at four
-// bytes a token. The call record says "estimated".
+// lastAttempt is the last upstream attempt, or the zero Attempt.
+func lastAttempt(attempts []Attempt) Attempt {
+	if len(attempts) == 0 {
+		return Attempt{}
+	}
+	return attempts[len(attempts)-1]
+}
+
+// estimateUsage stands in when a provider reported nothing (it omitted
+// usage, or its answer was cut short): the prompt counted locally and the
+// delivered output at four bytes a token. The call record says
+// "estimated".
 func estimateUsage(req *provider.ChatRequest, completionBytes int) provider.Usage {
 	p := int(billing.EstimatePromptTokens(req))
 	c := (completionBytes + 3) / 4
@@ -300,8 +378,10 @@ func (m *Meter) Stream(ctx context.Context, in *CallInput) (*MeteredStream, erro
 	}
 	s, callErr := m.Gateway.ChatStream(ctx, in.Caller, in.Alias, in.Request)
 	if callErr != nil {
-		// Nothing was streamed: record the failure and release the hold.
-		if _, recErr := m.settle(context.WithoutCancel(ctx), a, c, Target{}, 0, provider.Usage{}, callErr, in.CompleteJob); recErr != nil {
+		// Nothing was streamed: record the failure, with every attempt
+		// that reached the upstream, and release the hold.
+		u := used{Target: s.Target, Attempts: len(s.Attempts), Source: UsageNone, Err: callErr}
+		if _, recErr := m.settle(context.WithoutCancel(ctx), a, c, u, in.CompleteJob); recErr != nil {
 			return nil, errors.Join(callErr, recErr)
 		}
 		return nil, callErr
@@ -319,10 +399,11 @@ func (s *MeteredStream) Finish(ctx context.Context) (*Outcome, error) {
 		c := s.call
 		c.FinishReason = sum.FinishReason
 		c.FirstTokenMS = sum.FirstByte.Milliseconds()
-		u := sum.Usage
-		if !sum.UsageFromProvider || u.TotalTokens == 0 {
-			u = estimateUsage(s.in.Request, sum.CompletionBytes)
-			c.UsageSource = "estimated"
+		u := used{Target: s.Target, Attempts: len(s.Attempts), Usage: sum.Usage, Source: UsageProvider}
+		if !sum.UsageFromProvider || u.Usage.TotalTokens == 0 {
+			// Cut before the provider's report: what was delivered is what
+			// the client saw, and what it pays.
+			u.Usage, u.Source = estimateUsage(s.in.Request, sum.CompletionBytes), UsageEstimated
 		}
 		if s.meter.StoreBodies {
 			text := s.text.String()
@@ -335,7 +416,8 @@ func (s *MeteredStream) Finish(ctx context.Context) (*Outcome, error) {
 				streamErr = &provider.Error{Provider: s.Target.Provider, Kind: provider.ErrStreamTruncated, Message: "the client disconnected before the stream ended"}
 			}
 		}
-		s.res, s.err = s.meter.settle(context.WithoutCancel(ctx), s.adm, c, s.Target, len(s.Attempts), u, streamErr, s.in.CompleteJob)
+		u.Err = streamErr
+		s.res, s.err = s.meter.settle(context.WithoutCancel(ctx), s.adm, c, u, s.in.CompleteJob)
 	})
 	return s.res, s.err
 }
@@ -366,18 +448,20 @@ func (m *Meter) Embed(ctx context.Context, in *EmbedInput) (*Outcome, *provider.
 	}
 	c := m.newCall(chat, false)
 	res, callErr := m.Gateway.Embed(ctx, in.Caller, in.Alias, in.Request)
-	var u provider.Usage
+	u := used{Target: res.Target, Attempts: len(res.Attempts), Source: UsageNone, Err: callErr}
 	if callErr == nil {
-		u = res.Response.Usage
-		if u.TotalTokens == 0 {
-			u.TotalTokens = u.PromptTokens
+		u.Usage, u.Source = res.Response.Usage, UsageProvider
+		if u.Usage.TotalTokens == 0 {
+			u.Usage.TotalTokens = u.Usage.PromptTokens
 		}
-		if u.TotalTokens == 0 {
-			u = estimateUsage(chat.Request, 0)
-			c.UsageSource = "estimated"
+		if u.Usage.TotalTokens == 0 {
+			u.Usage, u.Source = estimateUsage(chat.Request, 0), UsageEstimated
+			res.Response.Usage = u.Usage // the answer shows what is charged
 		}
+	} else if last := lastAttempt(res.Attempts); last.Answered {
+		u.Usage, u.Source, u.Unseen = estimateUsage(chat.Request, 0), UsageEstimated, true
 	}
-	out, recErr := m.settle(context.WithoutCancel(ctx), a, c, res.Target, len(res.Attempts), u, callErr, in.CompleteJob)
+	out, recErr := m.settle(context.WithoutCancel(ctx), a, c, u, in.CompleteJob)
 	if recErr != nil {
 		return nil, nil, fmt.Errorf("record call %s: %w", c.ID, recErr)
 	}

@@ -81,6 +81,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if clientGone(r) {
 		return
 	}
+	defaultRetryAfter(w, err)
 	if d := dialectOf(r); d != dialectGatehouse {
 		writeSDKError(w, r, d, err)
 		return
@@ -228,6 +229,16 @@ func strictError(p *jsonstrict.Problem) error {
 		return gatehouse.FieldErrorf(p.Path, "Unknown field %s: field names are case-sensitive; did you mean %q?", gatehouse.QuoteInput(p.Path), p.Want)
 	}
 	return gatehouse.FieldErrorf(p.Path, "Field %s appears more than once in the same object; send each field once.", gatehouse.QuoteInput(p.Path))
+}
+
+// defaultRetryAfter makes every 429 say when to come back. Refusals that
+// know better (rate limits, an upstream's hint) have set Retry-After
+// already; one that does not, such as a job refused while the team's
+// credits are held by jobs in progress, gets one second.
+func defaultRetryAfter(w http.ResponseWriter, err error) {
+	if gatehouse.ErrorCode(err) == gatehouse.ERATELIMIT && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
 }
 
 // decode reads a JSON request body into a T. Any Content-Type is accepted

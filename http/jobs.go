@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-llm/gatehouse"
 	"github.com/gatehouse-llm/gatehouse/gateway"
+	"github.com/gatehouse-llm/gatehouse/internal/textjson"
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
 
@@ -353,15 +354,26 @@ func handleLLMCall(s *server) http.Handler {
 			writeCallError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, callAnswer(out, r.PathValue("id")))
+		writeCallAnswer(w, callAnswer(out, r.PathValue("id")), out)
 	})
 }
 
 func callAnswer(out *gateway.Outcome, jobID string) callResponse {
 	c := out.Call
-	return callResponse{CallID: c.ID, JobID: jobID, Model: c.Alias, Content: out.Response.Message.Content.Text(),
+	return callResponse{CallID: c.ID, JobID: jobID, Model: c.Alias, Content: textjson.Placeholder,
 		ToolCalls: out.Response.Message.ToolCalls, FinishReason: out.Response.FinishReason, Usage: usageOf(c),
 		LatencyMS: c.LatencyMS, CostUSD: usdNum(c.ClientCostMicro), CreditsCharged: out.Charge, CreditsRemaining: out.CreditsRemaining}
+}
+
+// writeCallAnswer writes a call's answer with the answer's text escaped
+// straight into the response (a long answer is not held a second time,
+// encoded), and says in X-Gatehouse-Usage-Source where the usage it shows
+// and charges came from.
+func writeCallAnswer(w http.ResponseWriter, resp callResponse, out *gateway.Outcome) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set(headerUsageSource, out.Call.UsageSource)
+	w.WriteHeader(http.StatusOK)
+	_ = textjson.Write(w, resp, out.Response.Message.Content.Text()) // the client went away; the call is recorded
 }
 
 // handleCreateAndCall runs a one-call job: create, call, complete (failed
@@ -394,7 +406,7 @@ func handleCreateAndCall(s *server, stream bool) http.Handler {
 		}
 		team := callerFrom(r).Team.ID
 		job, err := s.Jobs.CreateJob(r.Context(), &gatehouse.Job{TeamID: team, JobType: jobFields.JobType, UserID: jobFields.UserID,
-			Metadata: jobFields.JobMetadata}, r.Header.Get("Idempotency-Key"))
+			Metadata: jobFields.JobMetadata, SingleCall: true}, r.Header.Get("Idempotency-Key"))
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -415,6 +427,6 @@ func handleCreateAndCall(s *server, stream bool) http.Handler {
 		}
 		resp := callAnswer(out, job.ID)
 		resp.CreditsCharged, resp.Job = done.Charged, done
-		encode(w, http.StatusOK, resp)
+		writeCallAnswer(w, resp, out)
 	})
 }

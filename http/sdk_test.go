@@ -409,3 +409,69 @@ func TestAnthropicSDKErrors(t *testing.T) {
 		}
 	}
 }
+
+// A stream the upstream breaks after its first chunk (cut without its
+// end, a malformed chunk, a stall, a failure reported mid-stream) makes
+// each official SDK raise, with the text so far and never a finish
+// reason or usage that would pass it off as complete.
+func TestSDKsRaiseOnBrokenStreams(t *testing.T) {
+	h := newHarness(t, storetest.OpenSQLite(t))
+	faultGateway(h)
+	up := newFaultUpstream(t)
+	key, _ := faultWorld(t, h, up.URL)
+	ctx := context.Background()
+	oc, ac := openaiClient(h, key, option.WithMaxRetries(0)), anthropicClient(h, key, aoption.WithMaxRetries(0))
+	for i, fault := range []string{"cut", "malformed", "stall", "overloaded"} {
+		text := fmt.Sprintf("fault:%s:%d", fault, 1000+i)
+		t.Run("openai/"+fault, func(t *testing.T) {
+			stream := oc.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "faulty",
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(text + "/openai")}})
+			acc := openai.ChatCompletionAccumulator{}
+			for stream.Next() {
+				acc.AddChunk(stream.Current())
+			}
+			if stream.Err() == nil {
+				t.Fatalf("the OpenAI SDK finished a broken stream without an error (content %q)", acc.Choices[0].Message.Content)
+			}
+			if !strings.Contains(stream.Err().Error(), "error while streaming") {
+				t.Errorf("error %v is not the SDK's stream error", stream.Err())
+			}
+			if len(acc.Choices) != 1 || acc.Choices[0].Message.Content != "Hello" || acc.Choices[0].FinishReason != "" || acc.Usage.TotalTokens != 0 {
+				t.Errorf("before the error: %+v usage %+v", acc.Choices, acc.Usage)
+			}
+		})
+		t.Run("anthropic/"+fault, func(t *testing.T) {
+			s := ac.Messages.NewStreaming(ctx, anthropic.MessageNewParams{Model: "faulty", MaxTokens: 100,
+				Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(text + "/anthropic"))}})
+			m := anthropic.Message{}
+			stopped := false
+			for s.Next() {
+				ev := s.Current()
+				stopped = stopped || ev.Type == "message_stop"
+				if err := m.Accumulate(ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var apiErr *anthropic.Error
+			if !errors.As(s.Err(), &apiErr) {
+				t.Fatalf("the Anthropic SDK ended a broken stream with %v, want an *anthropic.Error", s.Err())
+			}
+			wantType := "api_error"
+			if fault == "overloaded" {
+				wantType = "overloaded_error"
+			}
+			if !strings.Contains(apiErr.RawJSON(), `"type":"`+wantType+`"`) {
+				t.Errorf("error event %s, want type %s", apiErr.RawJSON(), wantType)
+			}
+			if stopped || m.StopReason != "" || len(m.Content) != 1 || m.Content[0].Text != "Hello" {
+				t.Errorf("before the error: stop %v reason %q content %+v", stopped, m.StopReason, m.Content)
+			}
+		})
+		// A sound answer between cases, so the team's own circuit breaker
+		// never sees five failures in a row.
+		if _, err := oc.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "faulty",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

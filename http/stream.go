@@ -140,9 +140,14 @@ func (s *server) streamCall(w http.ResponseWriter, r *http.Request, jobID string
 	if completeJob {
 		job = s.endSingleCallJob(r, jobID, res, streamErr)
 	}
-	if streamErr != nil && r.Context().Err() == nil {
-		ce := gateway.ClientError(streamErr)
-		_ = out.send(map[string]any{"type": "error", "error": errorDetail{Code: gatehouse.ErrorCode(ce), Message: gatehouse.ErrorMessage(ce)}})
+	failure := streamErr
+	if failure == nil && res == nil {
+		failure = gatehouse.Errorf(gatehouse.EINTERNAL, "The answer could not be recorded.")
+	}
+	if failure != nil && r.Context().Err() == nil {
+		ce := gateway.ClientError(failure)
+		msg, _ := errorText(ce)
+		_ = out.send(map[string]any{"type": "error", "error": errorDetail{Code: gatehouse.ErrorCode(ce), Message: msg}})
 	}
 	if res != nil {
 		c := res.Call

@@ -26,7 +26,13 @@ const (
 	headerCostUSD          = "X-Gatehouse-Cost-Usd"
 	headerCreditsCharged   = "X-Gatehouse-Credits-Charged"
 	headerCreditsRemaining = "X-Gatehouse-Credits-Remaining"
+	// headerUsageSource says where the usage shown (and charged) came
+	// from: "provider", or "estimated" when the provider reported none.
+	headerUsageSource = "X-Gatehouse-Usage-Source"
 )
+
+// callTrailers are the call headers a stream can only send at its end.
+var callTrailers = strings.Join([]string{headerCallID, headerCostUSD, headerCreditsCharged, headerCreditsRemaining, headerUsageSource}, ", ")
 
 // errorDialect is the error format a path's clients expect: the OpenAI
 // and Anthropic SDKs decide their retries and exception types from their
@@ -60,6 +66,7 @@ func writeSDKError(w http.ResponseWriter, r *http.Request, d errorDialect, err e
 	if clientGone(r) {
 		return
 	}
+	defaultRetryAfter(w, err)
 	status := ErrorStatus(err)
 	code := gatehouse.ErrorCode(err)
 	msg, field := errorText(err)
@@ -115,7 +122,7 @@ func (s *server) v1Job(r *http.Request, jobType string) (jobID string, own bool,
 		return id, false, nil
 	}
 	j, err := s.Jobs.CreateJob(r.Context(), &gatehouse.Job{TeamID: callerFrom(r).Team.ID, JobType: jobType,
-		Metadata: gatehouse.Metadata{"source": r.URL.Path}}, r.Header.Get("Idempotency-Key"))
+		Metadata: gatehouse.Metadata{"source": r.URL.Path}, SingleCall: true}, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return "", false, err
 	}
@@ -140,6 +147,7 @@ func setCallHeaders(h http.Header, jobID string, out *gateway.Outcome, job *gate
 	h.Set(headerCostUSD, gatehouse.FormatMicros(out.Call.ClientCostMicro))
 	h.Set(headerCreditsCharged, chargedFor(job, out).String())
 	h.Set(headerCreditsRemaining, out.CreditsRemaining.String())
+	h.Set(headerUsageSource, out.Call.UsageSource)
 }
 
 // chargedFor is what a /v1 call cost in credits: the single-call job's
@@ -181,10 +189,10 @@ func (s *server) v1Begin(w http.ResponseWriter, r *http.Request, d errorDialect,
 	return &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Model, Request: req, Purpose: purpose, CompleteJob: own}, own, true
 }
 
-// v1Plain runs a non-streamed /v1 call and writes the answer encode
+// v1Plain runs a non-streamed /v1 call and writes the answer write
 // renders, with the call's headers.
 func (s *server) v1Plain(w http.ResponseWriter, r *http.Request, d errorDialect, in *gateway.CallInput, own bool,
-	encode func(*provider.ChatResponse) []byte) {
+	write func(io.Writer, *provider.ChatResponse) error) {
 	out, callErr := s.Meter.Call(r.Context(), in)
 	job := s.finishV1Job(r, in.JobID, own, out, callErr)
 	if callErr != nil {
@@ -194,7 +202,7 @@ func (s *server) v1Plain(w http.ResponseWriter, r *http.Request, d errorDialect,
 	}
 	setCallHeaders(w.Header(), in.JobID, out, job)
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(encode(out.Response))
+	_ = write(w, out.Response) // the client went away; the call is recorded
 }
 
 // v1Stream starts a streamed /v1 call; ok is false when an error has
@@ -208,8 +216,70 @@ func (s *server) v1Stream(w http.ResponseWriter, r *http.Request, d errorDialect
 		return nil, nil, false
 	}
 	w.Header().Set(headerJobID, in.JobID)
-	w.Header().Set("Trailer", strings.Join([]string{headerCallID, headerCostUSD, headerCreditsCharged, headerCreditsRemaining}, ", "))
+	w.Header().Set("Trailer", callTrailers)
 	return ms, newSSE(w), true
+}
+
+// errClientGone ends a stream whose client stopped reading.
+var errClientGone = errors.New("the client went away")
+
+// v1StreamEnd is how a /v1 stream ended, once the upstream stopped.
+type v1StreamEnd struct {
+	// upstreamErr is the upstream's failure, nil when it ended cleanly.
+	upstreamErr error
+	// clientGone is set when writing to the client failed.
+	clientGone bool
+}
+
+// finishV1Stream records the stream's call and ends its single-call job,
+// sets the trailers, and returns the recorded outcome, plus the error
+// the client must be told about: the upstream's failure, or a record
+// that could not be written. A client that went away is told nothing.
+func (s *server) finishV1Stream(w http.ResponseWriter, r *http.Request, in *gateway.CallInput, own bool,
+	ms *gateway.MeteredStream, end v1StreamEnd) (*gateway.Outcome, error) {
+	res, recErr := ms.Finish(r.Context())
+	if recErr != nil {
+		loggerFrom(r).Error("recording a streamed call failed", "err", recErr)
+	}
+	streamErr := end.upstreamErr
+	if end.clientGone {
+		streamErr = errClientGone
+	}
+	job := s.finishV1Job(r, in.JobID, own, res, streamErr)
+	if res != nil {
+		setCallHeaders(w.Header(), in.JobID, res, job)
+	}
+	if end.clientGone || r.Context().Err() != nil {
+		return res, nil
+	}
+	if end.upstreamErr != nil {
+		return res, end.upstreamErr
+	}
+	if res == nil {
+		return nil, gatehouse.Errorf(gatehouse.EINTERNAL, "The answer could not be recorded.")
+	}
+	return res, nil
+}
+
+// streamErrorPayload renders a failure after a stream's 200 went out, the
+// way each SDK recognises one: an OpenAI error object as a data event
+// (the OpenAI SDKs raise on any event with an "error" key), or an
+// Anthropic "error" event whose type is overloaded_error when the
+// provider is overloaded or rate limiting, api_error otherwise.
+func streamErrorPayload(d errorDialect, err error) (name string, data []byte) {
+	ce := gateway.ClientError(err)
+	status := ErrorStatus(ce)
+	msg, _ := errorText(ce)
+	if d == dialectAnthropic {
+		status = http.StatusInternalServerError // api_error
+		if pe, ok := provider.AsError(err); ok && (pe.Kind == provider.ErrRateLimited || pe.Code == "overloaded_error" ||
+			pe.Status == http.StatusServiceUnavailable || pe.Status == ingressanthropic.StatusOverloaded) {
+			status = ingressanthropic.StatusOverloaded
+		}
+		ev := ingressanthropic.ErrorEvent(status, msg)
+		return ev.Name, ev.Data
+	}
+	return "", ingressopenai.EncodeError(status, msg, ingressopenai.ErrorType(status), gatehouse.ErrorCode(ce), "")
 }
 
 func handleV1ChatCompletions(s *server) http.Handler {
@@ -223,11 +293,10 @@ func handleV1ChatCompletions(s *server) http.Handler {
 		if !ok {
 			return
 		}
-		jobID := in.JobID
 		id, created := "chatcmpl-"+strings.ReplaceAll(uuid.NewString(), "-", ""), time.Now().Unix()
 		if !stream {
-			s.v1Plain(w, r, dialectOpenAI, in, own, func(resp *provider.ChatResponse) []byte {
-				return ingressopenai.EncodeChat(in.Alias, id, created, resp)
+			s.v1Plain(w, r, dialectOpenAI, in, own, func(w io.Writer, resp *provider.ChatResponse) error {
+				return ingressopenai.WriteChat(w, in.Alias, id, created, resp)
 			})
 			return
 		}
@@ -241,14 +310,14 @@ func handleV1ChatCompletions(s *server) http.Handler {
 		// usage too: the usage object is always filled in the final chunk,
 		// once the call is recorded.
 		var finish string
-		var streamErr error
+		var end v1StreamEnd
 		for {
 			c, err := ms.Recv()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				streamErr = err
+				end.upstreamErr = err
 				break
 			}
 			if c.FinishReason != "" {
@@ -258,29 +327,36 @@ func handleV1ChatCompletions(s *server) http.Handler {
 				c = &cc
 			}
 			if sendPayloads(out, enc.Chunk(c)) != nil {
-				streamErr = errors.New("client went away")
+				end.clientGone = true
 				break
 			}
 		}
-		res, _ := ms.Finish(r.Context())
-		job := s.finishV1Job(r, jobID, own, res, streamErr)
-		if res != nil {
-			if finish == "" {
-				finish = res.Call.FinishReason
-			}
-			if finish == "" {
-				finish = provider.FinishStop
-			}
-			u := usageFromCall(res.Call)
-			last := enc.Chunk(&provider.Chunk{FinishReason: finish})
-			if includeUsage {
-				last = append(last, enc.FinalUsage(u))
-			} else if n := len(last); n > 0 {
-				last[n-1] = withUsage(last[n-1], enc.FinalUsage(u))
-			}
-			_ = sendPayloads(out, last)
-			setCallHeaders(w.Header(), jobID, res, job)
+		res, failure := s.finishV1Stream(w, r, in, own, ms, end)
+		if failure != nil {
+			// A cut or broken answer is never dressed as a complete one:
+			// no finish reason, no usage chunk, no [DONE], but the error
+			// event the SDKs raise on.
+			name, data := streamErrorPayload(dialectOpenAI, failure)
+			_ = out.sendRaw(name, data)
+			return
 		}
+		if res == nil {
+			return // the client went away
+		}
+		if finish == "" {
+			finish = res.Call.FinishReason
+		}
+		if finish == "" {
+			finish = provider.FinishStop
+		}
+		u := usageFromCall(res.Call)
+		last := enc.Chunk(&provider.Chunk{FinishReason: finish})
+		if includeUsage {
+			last = append(last, enc.FinalUsage(u))
+		} else if n := len(last); n > 0 {
+			last[n-1] = withUsage(last[n-1], enc.FinalUsage(u))
+		}
+		_ = sendPayloads(out, last)
 		out.done()
 	})
 }
@@ -315,15 +391,11 @@ func usageFromCall(c *gatehouse.Call) provider.Usage {
 		CachedTokens: int(c.CachedTokens), CacheWriteTokens: int(c.CacheWriteTokens), ReasoningTokens: int(c.ReasoningTokens)}
 }
 
-// setRetryAfter copies a rate limit's Retry-After to the response.
+// setRetryAfter copies the Retry-After of a provider's rate limit or of
+// an open circuit breaker to the response, in whole seconds, rounded up.
 func setRetryAfter(w http.ResponseWriter, err error) {
-	var rl *gateway.RateLimited
-	if errors.As(err, &rl) && rl.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds()+0.999)))
-	}
-	var pe *provider.Error
-	if errors.As(err, &pe) && pe.Kind == provider.ErrRateLimited && pe.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(pe.RetryAfter.Seconds()+0.999)))
+	if d := gateway.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds()+0.999)))
 	}
 }
 
@@ -388,11 +460,11 @@ func handleV1Messages(s *server) http.Handler {
 		if !ok {
 			return
 		}
-		jobID, req := in.JobID, in.Request
+		req := in.Request
 		id := "msg_" + strings.ReplaceAll(uuid.NewString(), "-", "")
 		if !stream {
-			s.v1Plain(w, r, dialectAnthropic, in, own, func(resp *provider.ChatResponse) []byte {
-				return ingressanthropic.EncodeMessage(in.Alias, id, resp)
+			s.v1Plain(w, r, dialectAnthropic, in, own, func(w io.Writer, resp *provider.ChatResponse) error {
+				return ingressanthropic.WriteMessage(w, in.Alias, id, resp)
 			})
 			return
 		}
@@ -409,28 +481,33 @@ func handleV1Messages(s *server) http.Handler {
 			}
 			return nil
 		}
-		var streamErr error
+		var end v1StreamEnd
 		if err := send(enc.Start(int(billing.EstimatePromptTokens(req)))); err != nil {
-			streamErr = err
+			end.clientGone = true
 		}
-		for streamErr == nil {
+		for !end.clientGone {
 			c, err := ms.Recv()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				streamErr = err
+				end.upstreamErr = err
 				break
 			}
 			if send(enc.Chunk(c)) != nil {
-				streamErr = errors.New("client went away")
+				end.clientGone = true
 			}
 		}
-		res, _ := ms.Finish(r.Context())
-		job := s.finishV1Job(r, jobID, own, res, streamErr)
+		res, failure := s.finishV1Stream(w, r, in, own, ms, end)
+		if failure != nil {
+			// A cut or broken answer never ends with message_delta and
+			// message_stop: the SDKs raise on the error event instead.
+			name, data := streamErrorPayload(dialectAnthropic, failure)
+			_ = out.sendRaw(name, data)
+			return
+		}
 		if res != nil {
 			_ = send(enc.Finish(res.Call.FinishReason, usageFromCall(res.Call)))
-			setCallHeaders(w.Header(), jobID, res, job)
 		}
 	})
 }

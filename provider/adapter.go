@@ -27,7 +27,9 @@ type Endpoint struct {
 	// "aws_session_token" (Bedrock).
 	Extra map[string]string
 	// Client sends the requests. The gateway shares one tuned client per
-	// upstream endpoint; adapters must not build their own per request.
+	// upstream endpoint, whose transport enforces its Limits (first byte,
+	// read idle, body size; see NewTransport); adapters must not build
+	// their own per request.
 	Client *http.Client
 }
 
@@ -99,6 +101,11 @@ type Error struct {
 	Code       string // provider's own error type/code, if any
 	Message    string
 	RetryAfter time.Duration // from Retry-After / retry-after-ms, 0 if absent
+	// RequestScoped marks a failure that only this request provoked and
+	// that says nothing about the upstream's health (a failure simulated
+	// by a mock directive in the request's text): it never counts against
+	// a circuit breaker other requests share.
+	RequestScoped bool
 }
 
 func (e *Error) Error() string {

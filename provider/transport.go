@@ -46,6 +46,9 @@ func TransportError(ctx context.Context, providerName string, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return ctx.Err()
 	}
+	if pe := BodyFault(providerName, err); pe != nil {
+		return pe
+	}
 	kind := ErrNetwork
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {

@@ -54,6 +54,11 @@ type DB struct {
 	// Sealer encrypts provider API keys; credentials cannot be stored
 	// without one.
 	Sealer *secret.Sealer
+	// Instance identifies this process among the replicas sharing the
+	// database. It owns the single-call jobs it opens, and keeps them
+	// from being taken for orphans with Heartbeat; empty leaves them
+	// unowned (then only job_ttl ends them).
+	Instance string
 }
 
 // New wraps an open database: read for queries outside transactions,

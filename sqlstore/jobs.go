@@ -49,7 +49,8 @@ const idempotencyJobCreate = "jobs.create"
 // CreateJob opens a job. In job_based mode the job holds one credit from
 // now until it ends, so a team never has more jobs in flight than credits.
 // With an idempotency key, a retry of the same creation returns the job
-// the first one made.
+// the first one made. A single-call job is owned by this process
+// (db.Instance), so that another one can end it if this one dies.
 func (db *DB) CreateJob(ctx context.Context, j *gatehouse.Job, idemKey string) (*gatehouse.Job, error) {
 	if len(j.JobType) > 128 || len(j.UserID) > 256 || len(idemKey) > 256 {
 		return nil, gatehouse.FieldErrorf("job_type", "job_type must be at most 128 characters, user_id 256, Idempotency-Key 256.")
@@ -87,18 +88,31 @@ func (db *DB) CreateJob(ctx context.Context, j *gatehouse.Job, idemKey string) (
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (`+jobColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8,
-			$9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $10, $10, NULL)`,
+		owner := ""
+		if job.SingleCall {
+			owner = db.Instance
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (`+jobColumns+`, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8,
+			$9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $10, $10, NULL, $11)`,
 			job.ID, job.TeamID, job.OrganizationID, job.JobType, job.UserID, job.Status, jsonText(job.Metadata, "{}"),
-			job.BudgetMode, job.Reserved, now); err != nil {
+			job.BudgetMode, job.Reserved, now, owner); err != nil {
 			return err
 		}
 		if job.Reserved > 0 {
 			if _, err := tx.moveCredits(ctx, job.TeamID, job.ID, gatehouse.LedgerHold, 0, job.Reserved, "job hold", 0); err != nil {
-				if gatehouse.ErrorCode(err) == gatehouse.ECREDITS {
-					return gatehouse.Errorf(gatehouse.ECREDITS, "Team %q has no credits left for a new job (each job_based job holds one credit until it ends).", j.TeamID)
+				if gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
+					return err
 				}
-				return err
+				refusal, err := tx.creditsRefusal(ctx, job.TeamID, job.Reserved)
+				if err != nil {
+					return err
+				}
+				if refusal.Code == gatehouse.ECREDITS {
+					refusal.Message = fmt.Sprintf("Team %q has no credits left for a new job (each job_based job holds one credit until it ends).", j.TeamID)
+				} else {
+					refusal.Message = fmt.Sprintf("Team %q's credits are all held by jobs in progress (each job_based job holds one credit until it ends); retry when one ends.", j.TeamID)
+				}
+				return refusal
 			}
 		}
 		out = &job
@@ -113,7 +127,7 @@ func (db *DB) CreateJob(ctx context.Context, j *gatehouse.Job, idemKey string) (
 		}
 		return db.FindJob(ctx, j.TeamID, existing)
 	}
-	return out, err
+	return out, unavailable(err)
 }
 
 // ListJobs returns a page of a team's jobs, newest first.
@@ -186,7 +200,7 @@ func mergeMetadata(dst, src gatehouse.Metadata) {
 // for it. The job check and the hold are one transaction: a job being
 // completed concurrently either sees the call in flight or refuses it.
 func (db *DB) ReserveForCall(ctx context.Context, teamID, jobID, mode string, amount gatehouse.Credits) error {
-	return db.inTx(ctx, func(tx *Tx) error {
+	return unavailable(db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET inflight = inflight + 1, reserved = reserved + $1,
 				status = CASE WHEN status = 'pending' THEN 'in_progress' ELSE status END, updated_at = $2
 			WHERE id = $3 AND team_id = $4 AND status IN ('pending', 'in_progress') AND budget_mode = $5`, amount, db.Now(), jobID, teamID, mode)
@@ -205,11 +219,29 @@ func (db *DB) ReserveForCall(ctx context.Context, teamID, jobID, mode string, am
 		}
 		if amount > 0 {
 			if _, err := tx.moveCredits(ctx, teamID, jobID, gatehouse.LedgerHold, 0, amount, "call reservation", 0); err != nil {
-				return err
+				if gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
+					return err
+				}
+				refusal, err := tx.creditsRefusal(ctx, teamID, amount)
+				if err != nil {
+					return err
+				}
+				return refusal
 			}
 		}
 		return nil
-	})
+	}))
+}
+
+// creditsRefusal explains why the team cannot hold amount more credits
+// now, from its funds as this transaction sees them: held by work in
+// progress (retryable) or spent (see gatehouse.CreditsRefusal).
+func (tx *Tx) creditsRefusal(ctx context.Context, teamID string, amount gatehouse.Credits) (*gatehouse.Error, error) {
+	balance, held, err := tx.teamFunds(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	return gatehouse.CreditsRefusal(teamID, balance, held, amount), nil
 }
 
 // teamFunds reads a team's balance and held credits, locking the row.
@@ -297,7 +329,11 @@ func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) (*gatehou
 	if err != nil {
 		return nil, err
 	}
-	charge, reserved := o.Charge, o.Reserved
+	// A call releases the reservation it made, but never more than its job
+	// still holds for calls in flight: a job abandoned by a sweeper has
+	// already released the reservations of calls that were still running,
+	// and a late record must not release them twice.
+	charge, reserved := o.Charge, min(o.Reserved, j.Reserved)
 	var heldChange, balanceChange, uncollected, accrued gatehouse.Credits
 	kind, reason := gatehouse.LedgerRelease, "call settled"
 	switch {
@@ -335,7 +371,7 @@ func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) (*gatehou
 		}
 	}
 	return scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET call_count = call_count + 1, failed_calls = failed_calls + $1,
-			inflight = inflight - 1, reserved = reserved - $2, accrued = accrued + $3, charged = charged + $4,
+			inflight = CASE WHEN inflight > 0 THEN inflight - 1 ELSE 0 END, reserved = reserved - $2, accrued = accrued + $3, charged = charged + $4,
 			uncollected = uncollected + $5, prompt_tokens = prompt_tokens + $6, completion_tokens = completion_tokens + $7,
 			total_tokens = total_tokens + $8, cost_micro_usd = cost_micro_usd + $9, client_cost_micro_usd = client_cost_micro_usd + $10,
 			updated_at = $11
@@ -405,10 +441,20 @@ func (tx *Tx) endJob(ctx context.Context, j *gatehouse.Job, status, errorMessage
 }
 
 // ExpireJobs fails every job still open after maxAge, releasing its
-// holds. Safe to run on every replica at once: each job ends once.
+// holds, including those of calls still recorded as in flight: after
+// job_ttl they are long past any call's timeout. Safe to run on every
+// replica at once: each job ends once.
 func (db *DB) ExpireJobs(ctx context.Context, maxAge time.Duration) (int, error) {
-	cutoff := db.Now().Add(-maxAge)
-	rows, err := db.sql.QueryContext(ctx, `SELECT team_id, id FROM jobs WHERE status IN ('pending', 'in_progress') AND created_at < $1 ORDER BY created_at LIMIT 500`, cutoff)
+	return db.abandonJobs(ctx, fmt.Sprintf("expired: still open after %s", maxAge),
+		`SELECT team_id, id FROM jobs WHERE status IN ('pending', 'in_progress') AND created_at < $1 ORDER BY created_at LIMIT 500`,
+		db.Now().Add(-maxAge))
+}
+
+// abandonJobs fails the open jobs a query selects (team_id, id; at most a
+// few hundred per run), each in its own transaction, and returns how many
+// it ended (a job another replica ended first is not counted).
+func (db *DB) abandonJobs(ctx context.Context, reason, query string, args ...any) (int, error) {
+	rows, err := db.sql.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -423,18 +469,52 @@ func (db *DB) ExpireJobs(ctx context.Context, maxAge time.Duration) (int, error)
 		refs = append(refs, r)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
 	ctx = gatehouse.WithActor(ctx, gatehouse.Actor{Kind: "system"})
 	n := 0
 	for _, r := range refs {
-		j, err := db.CompleteJob(ctx, r.team, r.job, gatehouse.JobFailed, fmt.Sprintf("expired: still open after %s", maxAge), nil)
+		var ended bool
+		err := db.inTx(ctx, func(tx *Tx) (err error) {
+			ended, err = tx.abandonJob(ctx, r.team, r.job, reason)
+			return err
+		})
 		if err != nil {
 			return n, err
 		}
-		if j.ErrorMessage != "" && j.Status == gatehouse.JobFailed {
+		if ended {
 			n++
 		}
 	}
 	return n, nil
+}
+
+// abandonJob fails an open job that nobody will end any more (expired, or
+// its owner died) and releases everything it holds: the job's own hold
+// or accrued charge, as failing any job does, and the reservations of
+// calls still recorded as in flight, whose process is gone or long timed
+// out. A record of such a call arriving after all settles against what
+// the job still holds, which is then nothing (see recordCall), so no
+// credit is released twice. It reports whether this call ended the job.
+func (tx *Tx) abandonJob(ctx context.Context, teamID, jobID, reason string) (bool, error) {
+	j, err := findJob(ctx, tx, teamID, jobID, tx.forUpdate())
+	if err != nil || gatehouse.JobFinal(j.Status) {
+		return false, err
+	}
+	ended, err := tx.endJob(ctx, j, gatehouse.JobFailed, reason, nil)
+	if err != nil {
+		return false, err
+	}
+	if ended.Reserved > 0 {
+		if _, err := tx.moveCredits(ctx, teamID, jobID, gatehouse.LedgerRelease, 0, -ended.Reserved, "calls in flight of an abandoned job", 0); err != nil {
+			return false, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET reserved = 0, inflight = 0 WHERE id = $1`, jobID); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // JobCalls lists a job's calls in order.

@@ -49,7 +49,9 @@ func checkBooks(t *testing.T, db *sqlstore.DB, id string, wantBalance, wantHeld 
 }
 
 // 200 concurrent jobs for a team with 10 credits: exactly 10 are charged,
-// the other 190 are refused, and the books balance.
+// the other 190 are refused, and the books balance. A refusal while the
+// credits are held by open jobs says "retry" (ERATELIMIT); once they are
+// spent, ECREDITS.
 func TestConformanceJobBasedConcurrency(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
 		team(t, db, "t", gatehouse.BudgetJobBased, 10*gatehouse.OneCredit)
@@ -61,7 +63,7 @@ func TestConformanceJobBasedConcurrency(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				j, err := db.CreateJob(ctx, &gatehouse.Job{TeamID: "t", JobType: "load"}, "")
-				if gatehouse.ErrorCode(err) == gatehouse.ECREDITS {
+				if code := gatehouse.ErrorCode(err); code == gatehouse.ECREDITS || code == gatehouse.ERATELIMIT {
 					refused.Add(1)
 					return
 				} else if err != nil {
@@ -83,6 +85,10 @@ func TestConformanceJobBasedConcurrency(t *testing.T) {
 			t.Fatalf("charged %d, refused %d; want 10 and 190", charged.Load(), refused.Load())
 		}
 		checkBooks(t, db, "t", 0, 0)
+		// Now they are spent: no retry can help.
+		if _, err := db.CreateJob(ctx, &gatehouse.Job{TeamID: "t"}, ""); gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
+			t.Fatalf("job of a team with nothing left: %v, want %s", err, gatehouse.ECREDITS)
+		}
 	})
 }
 
@@ -129,8 +135,9 @@ func TestConformanceFailedJobsCostNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// With its only credit held, the team cannot open a second job.
-			if _, err := db.CreateJob(ctx, &gatehouse.Job{TeamID: "t"}, ""); gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
+			// With its only credit held, the team cannot open a second job
+			// now, but may once the first ends: a retryable refusal.
+			if _, err := db.CreateJob(ctx, &gatehouse.Job{TeamID: "t"}, ""); gatehouse.ErrorCode(err) != gatehouse.ERATELIMIT {
 				t.Fatalf("second job: %v", err)
 			}
 			if _, err := db.CompleteJob(ctx, "t", j.ID, status, "boom", nil); err != nil {
@@ -172,8 +179,13 @@ func TestConformanceConsumptionSettlement(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 1_500_000)
-		// A reservation larger than what is left is refused, nothing held.
-		if err := db.ReserveForCall(ctx, "t", j.ID, mode(t, db, "t"), 9*gatehouse.OneCredit); gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
+		// A reservation larger than what is free is refused, nothing held:
+		// retryable while the balance covers it (the job may still fail and
+		// release what it accrued), ECREDITS when even the balance does not.
+		if err := db.ReserveForCall(ctx, "t", j.ID, mode(t, db, "t"), 9*gatehouse.OneCredit); gatehouse.ErrorCode(err) != gatehouse.ERATELIMIT {
+			t.Fatalf("reservation blocked by holds: %v", err)
+		}
+		if err := db.ReserveForCall(ctx, "t", j.ID, mode(t, db, "t"), 11*gatehouse.OneCredit); gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
 			t.Fatalf("overspend reservation: %v", err)
 		}
 		checkBooks(t, db, "t", 10*gatehouse.OneCredit, 1_500_000)
@@ -216,7 +228,7 @@ func TestConformanceConcurrentReservations(t *testing.T) {
 				err := db.ReserveForCall(ctx, "t", j.ID, m, 300_000) // 0.3 credits
 				if err == nil {
 					ok.Add(1)
-				} else if gatehouse.ErrorCode(err) != gatehouse.ECREDITS {
+				} else if gatehouse.ErrorCode(err) != gatehouse.ERATELIMIT { // held, not spent
 					t.Error(err)
 				}
 			}()

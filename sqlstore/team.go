@@ -49,7 +49,8 @@ func findTeam(ctx context.Context, q queryer, id string) (*gatehouse.Team, error
 
 // FindTeam returns one team with its access groups.
 func (db *DB) FindTeam(ctx context.Context, id string) (*gatehouse.Team, error) {
-	return findTeam(ctx, db.sql, id)
+	t, err := findTeam(ctx, db.sql, id)
+	return t, unavailable(err)
 }
 
 // setTeamGroups replaces a team's access groups, refusing unknown ones.

@@ -33,6 +33,20 @@ type Config struct {
 	RedisURL        string
 	StoreBodies     bool
 	BodyRetention   time.Duration
+	// ReserveOutputTokens is the answer a consumption-mode call reserves
+	// credits for (0: the maximal answer).
+	ReserveOutputTokens int
+	// InstanceExpiry is how long after this process's last heartbeat the
+	// single-call jobs it owns are taken for orphans.
+	InstanceExpiry time.Duration
+	// DebugAddr serves Go's runtime profiles when set.
+	DebugAddr string
+	// Upstream bounds calls to providers (gateway.Timeouts and the total
+	// per call).
+	UpstreamTimeout          time.Duration
+	UpstreamFirstByteTimeout time.Duration
+	UpstreamIdleTimeout      time.Duration
+	UpstreamMaxBody          int64
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -119,6 +133,45 @@ var settings = []setting{
 			c.BodyRetention = d
 			return nil
 		}},
+	{"reserve_output_tokens", "1024", "output tokens a consumption-mode call reserves credits for when its max_tokens is larger or unset (a typical answer; longer ones are settled from free credits when they end); 0 reserves the maximal answer",
+		func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1_000_000 {
+				return errors.New("must be a whole number of tokens from 0 to 1000000")
+			}
+			c.ReserveOutputTokens = n
+			return nil
+		}},
+	{"instance_expiry", "30s", "a replica whose heartbeat is older than this is taken for dead, and the single-call jobs it owned are failed (their credits released) by the others",
+		func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second || d > time.Hour {
+				return errors.New("must be a duration from 1s to 1h, such as 30s")
+			}
+			c.InstanceExpiry = d
+			return nil
+		}},
+	{"debug_addr", "", "address serving Go's runtime profiles (/debug/pprof/: goroutines, heap, CPU) for leak and performance investigations; keep it on localhost; empty serves nothing",
+		func(c *Config, v string) error { c.DebugAddr = v; return nil }},
+	{"upstream_timeout", "10m", "longest a provider call may take, retries and fallbacks included (a stream: until its last event)",
+		func(c *Config, v string) error { return setDuration(&c.UpstreamTimeout, v, time.Second, "10m") }},
+	{"upstream_first_byte_timeout", "60s", "longest wait for a streamed call's response headers before the attempt fails and is retried (a plain call's headers come only after the whole answer, within upstream_timeout)",
+		func(c *Config, v string) error {
+			return setDuration(&c.UpstreamFirstByteTimeout, v, 10*time.Millisecond, "60s")
+		}},
+	{"upstream_idle_timeout", "60s", "longest silence while a provider's answer is read, streamed or not, before the call fails as timed out (it is never retried once the answer started)",
+		func(c *Config, v string) error {
+			return setDuration(&c.UpstreamIdleTimeout, v, 10*time.Millisecond, "60s")
+		}},
+	{"upstream_max_body", "32MiB", "largest non-streamed answer read from a provider (bytes, or with KiB, MiB or GiB); a larger one fails the call with a provider error",
+		func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil || n < 64<<10 || n > 1<<30 {
+				return errors.New("must be a size from 64KiB to 1GiB, such as 32MiB")
+			}
+			c.UpstreamMaxBody = n
+			return nil
+		}},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -128,6 +181,37 @@ var settings = []setting{
 			c.ShutdownTimeout = d
 			return nil
 		}},
+}
+
+// setDuration parses a duration of at least least into *d.
+func setDuration(d *time.Duration, v string, least time.Duration, example string) error {
+	parsed, err := time.ParseDuration(v)
+	if err != nil || parsed < least {
+		return fmt.Errorf("must be a duration of at least %s, such as %s", least, example)
+	}
+	*d = parsed
+	return nil
+}
+
+// parseSize reads a byte count: a plain integer, or one with a binary
+// unit (KiB, MiB, GiB).
+func parseSize(v string) (int64, error) {
+	v = strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > (1<<40)/mult {
+		return 0, errors.New("not a size")
+	}
+	return n * mult, nil
 }
 
 // loadConfig builds a Config from, in increasing order of precedence,

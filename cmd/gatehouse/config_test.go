@@ -54,6 +54,21 @@ func TestConfigPrecedence(t *testing.T) {
 			return c.usesPostgres() && !c.autoMigrate()
 		}},
 		{"sqlite auto-migrates", nil, nil, func(c Config) bool { return !c.usesPostgres() && c.autoMigrate() }},
+		{"money and liveness defaults", nil, nil, func(c Config) bool {
+			return c.ReserveOutputTokens == 1024 && c.InstanceExpiry == 30*time.Second
+		}},
+		{"money and liveness from env", nil, map[string]string{"GATEHOUSE_RESERVE_OUTPUT_TOKENS": "0", "GATEHOUSE_INSTANCE_EXPIRY": "5s"},
+			func(c Config) bool { return c.ReserveOutputTokens == 0 && c.InstanceExpiry == 5*time.Second }},
+		{"upstream defaults", nil, nil, func(c Config) bool {
+			return c.UpstreamTimeout == 10*time.Minute && c.UpstreamFirstByteTimeout == time.Minute && c.UpstreamIdleTimeout == time.Minute && c.UpstreamMaxBody == 32<<20
+		}},
+		{"upstream limits set", []string{"--upstream-idle-timeout", "5s", "--upstream-max-body", "512KiB"},
+			map[string]string{"GATEHOUSE_UPSTREAM_FIRST_BYTE_TIMEOUT": "2s", "GATEHOUSE_UPSTREAM_TIMEOUT": "90s"}, func(c Config) bool {
+				return c.UpstreamIdleTimeout == 5*time.Second && c.UpstreamMaxBody == 512<<10 && c.UpstreamFirstByteTimeout == 2*time.Second && c.UpstreamTimeout == 90*time.Second
+			}},
+		{"upstream max body in plain bytes", nil, map[string]string{"GATEHOUSE_UPSTREAM_MAX_BODY": "1048576"}, func(c Config) bool {
+			return c.UpstreamMaxBody == 1<<20
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +100,11 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, nil, "log_format"},
 		{"bad auto migrate", nil, map[string]string{"GATEHOUSE_AUTO_MIGRATE": "yes"}, "auto_migrate"},
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
+		{"negative reserve", nil, map[string]string{"GATEHOUSE_RESERVE_OUTPUT_TOKENS": "-1"}, "reserve_output_tokens"},
+		{"instance expiry too short", nil, map[string]string{"GATEHOUSE_INSTANCE_EXPIRY": "100ms"}, "instance_expiry"},
+		{"idle timeout not a duration", nil, map[string]string{"GATEHOUSE_UPSTREAM_IDLE_TIMEOUT": "a minute"}, "upstream_idle_timeout"},
+		{"max body unit unknown", nil, map[string]string{"GATEHOUSE_UPSTREAM_MAX_BODY": "32MB"}, "upstream_max_body"},
+		{"max body too small", nil, map[string]string{"GATEHOUSE_UPSTREAM_MAX_BODY": "1KiB"}, "upstream_max_body"},
 		{"missing file", []string{"--config", filepath.Join(dir, "none.yaml")}, nil, "read config file"},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
 	"github.com/gatehouse-llm/gatehouse/state"
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -65,6 +66,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	// This process's identity among the replicas: it owns the single-call
+	// jobs it opens, and its heartbeat tells the others it is alive. The
+	// first heartbeat is written before anything is served.
+	db.Instance = uuid.Must(uuid.NewV7()).String()
+	if err := db.Heartbeat(ctx, db.Instance); err != nil {
+		return err
+	}
+	logger.Info("registered instance", "instance", db.Instance, "expiry", cfg.InstanceExpiry)
+
 	st, err := state.New(ctx, db, logger)
 	if err != nil {
 		return fmt.Errorf("load control plane: %w", err)
@@ -77,12 +87,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	backgroundCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer func() { stopBackground(); background.Wait() }()
 	background.Go(func() { st.Run(backgroundCtx) })
+	background.Go(func() { db.RunInstance(backgroundCtx, cfg.InstanceExpiry, logger) })
 	keyUse := sqlstore.NewKeyUse(db, logger)
 	background.Go(func() { keyUse.Run(backgroundCtx) })
 
 	registry := gateway.DefaultRegistry()
-	endpoints := gateway.NewEndpoints(getenv, gateway.DefaultTimeouts)
-	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger})
+	endpoints := gateway.NewEndpoints(getenv, gateway.Timeouts{Connect: gateway.DefaultTimeouts.Connect,
+		FirstByte: cfg.UpstreamFirstByteTimeout, Idle: cfg.UpstreamIdleTimeout, MaxBody: cfg.UpstreamMaxBody})
+	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout})
 	recorder := sqlstore.NewRecorder(db, logger)
 	defer recorder.Close() // after the server has drained: every in-flight call is recorded
 	limiter, closeLimiter, err := newLimiter(cfg, logger)
@@ -91,8 +103,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer closeLimiter()
 	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models, StoreBodies: cfg.StoreBodies,
-		Limits: &gateway.RateLimits{Limiter: limiter, Logger: logger}}
+		Limits: &gateway.RateLimits{Limiter: limiter, Logger: logger}, ReserveOutputTokens: cfg.ReserveOutputTokens}
+	if cfg.ReserveOutputTokens == 0 {
+		meter.ReserveOutputTokens = -1 // configured: reserve the maximal answer
+	}
 	background.Go(func() { sweepJobs(backgroundCtx, db, cfg, logger) })
+	if cfg.DebugAddr != "" {
+		background.Go(func() {
+			if err := serveDebug(backgroundCtx, cfg.DebugAddr, logger); err != nil {
+				logger.Error("runtime profiles not served", "addr", cfg.DebugAddr, "err", err)
+			}
+		})
+	}
 	background.Go(func() {
 		db.RunRefillsEvery(backgroundCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 	})
@@ -156,7 +178,9 @@ func bootstrapMasterKey(ctx context.Context, cfg Config, db *sqlstore.DB, logger
 
 // newLimiter returns the rate limiter: shared through Redis when
 // configured (every replica then enforces one limit), in-process
-// otherwise.
+// otherwise. A Redis that stops answering degrades the limits to per
+// replica (logged, and reported by ratelimit.Degrading's Stats) instead
+// of switching them off.
 func newLimiter(cfg Config, logger *slog.Logger) (ratelimit.Limiter, func(), error) {
 	if cfg.RedisURL == "" {
 		return ratelimit.NewLocal(time.Now), func() {}, nil
@@ -165,9 +189,13 @@ func newLimiter(cfg Config, logger *slog.Logger) (ratelimit.Limiter, func(), err
 	if err != nil {
 		return nil, nil, fmt.Errorf("GATEHOUSE_REDIS_URL: %w", err)
 	}
+	// A dead Redis is noticed by the limiter's own timeout; go-redis's
+	// retries would only make each call wait longer before falling back.
+	opts.MaxRetries = -1
 	client := redis.NewClient(opts)
 	logger.Info("rate limits shared through Redis", "addr", opts.Addr)
-	return ratelimit.NewRedis(client, "gatehouse:", time.Now), func() { client.Close() }, nil
+	shared := ratelimit.NewDegrading(ratelimit.NewRedis(client, "gatehouse:", time.Now), ratelimit.NewLocal(time.Now), logger)
+	return shared, func() { client.Close() }, nil
 }
 
 // sweepJobs fails jobs left open longer than job_ttl, once a minute, so

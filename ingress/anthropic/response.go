@@ -3,7 +3,9 @@ package anthropic
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 
+	"github.com/gatehouse-llm/gatehouse/internal/textjson"
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
 
@@ -99,18 +101,30 @@ func toolInput(args string) json.RawMessage {
 // (conventionally "msg_...") the message id, so the client sees the
 // gateway's names, not the provider's.
 func EncodeMessage(alias, id string, resp *provider.ChatResponse) []byte {
+	var buf bytes.Buffer
+	if err := WriteMessage(&buf, alias, id, resp); err != nil {
+		panic("ingress/anthropic: cannot encode response: " + err.Error())
+	}
+	return buf.Bytes()
+}
+
+// WriteMessage writes what EncodeMessage renders to w, escaping the
+// answer's text straight into w: a long answer is never held a second
+// time, as its encoded copy.
+func WriteMessage(w io.Writer, alias, id string, resp *provider.ChatResponse) error {
 	if resp == nil {
 		resp = &provider.ChatResponse{}
 	}
 	blocks := []any{}
-	if text := resp.Message.Content.Text(); text != "" {
-		blocks = append(blocks, textBlock{Type: blockText, Text: text})
+	text := resp.Message.Content.Text()
+	if text != "" {
+		blocks = append(blocks, textBlock{Type: blockText, Text: textjson.Placeholder})
 	}
 	for _, tc := range resp.Message.ToolCalls {
 		blocks = append(blocks, toolUseBlock{Type: blockToolUse, ID: tc.ID, Name: tc.Function.Name, Input: toolInput(tc.Function.Arguments)})
 	}
 	stop := stopReason(resp.FinishReason, len(resp.Message.ToolCalls) > 0)
-	return marshal(message{
+	return textjson.Write(w, message{
 		ID:         id,
 		Type:       "message",
 		Role:       provider.RoleAssistant,
@@ -118,5 +132,5 @@ func EncodeMessage(alias, id string, resp *provider.ChatResponse) []byte {
 		Content:    blocks,
 		StopReason: &stop,
 		Usage:      toUsage(resp.Usage),
-	})
+	}, text)
 }

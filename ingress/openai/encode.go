@@ -1,6 +1,12 @@
 package openai
 
-import "github.com/gatehouse-llm/gatehouse/provider"
+import (
+	"bytes"
+	"io"
+
+	"github.com/gatehouse-llm/gatehouse/internal/textjson"
+	"github.com/gatehouse-llm/gatehouse/provider"
+)
 
 // completion is a chat.completion object in OpenAI's field order.
 // Pointer fields that are always nil render as the nulls OpenAI sends, so
@@ -71,13 +77,25 @@ func toUsage(u provider.Usage) usage {
 // the client sees the name it called; id and created are the gateway's, so
 // they stay stable whichever provider answered.
 func EncodeChat(alias, id string, created int64, resp *provider.ChatResponse) []byte {
+	var buf bytes.Buffer
+	if err := WriteChat(&buf, alias, id, created, resp); err != nil {
+		panic("ingress/openai: cannot encode response: " + err.Error())
+	}
+	return buf.Bytes()
+}
+
+// WriteChat writes what EncodeChat renders to w, escaping the answer's
+// text straight into w: a long answer is never held a second time, as
+// its encoded copy.
+func WriteChat(w io.Writer, alias, id string, created int64, resp *provider.ChatResponse) error {
 	if resp == nil {
 		resp = &provider.ChatResponse{}
 	}
 	msg := responseMessage{Role: provider.RoleAssistant}
 	text := resp.Message.Content.Text()
 	if text != "" || len(resp.Message.ToolCalls) == 0 {
-		msg.Content = &text
+		hole := textjson.Placeholder
+		msg.Content = &hole
 	}
 	for _, tc := range resp.Message.ToolCalls {
 		if tc.Type == "" {
@@ -85,7 +103,7 @@ func EncodeChat(alias, id string, created int64, resp *provider.ChatResponse) []
 		}
 		msg.ToolCalls = append(msg.ToolCalls, tc)
 	}
-	return marshal(completion{
+	return textjson.Write(w, completion{
 		ID:      id,
 		Object:  "chat.completion",
 		Created: created,
@@ -96,7 +114,7 @@ func EncodeChat(alias, id string, created int64, resp *provider.ChatResponse) []
 			FinishReason: finishReason(resp.FinishReason),
 		}},
 		Usage: toUsage(resp.Usage),
-	})
+	}, text)
 }
 
 // finishReason defaults to "stop": the SDKs type finish_reason as a

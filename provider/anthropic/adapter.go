@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -23,11 +21,6 @@ const (
 	// ProviderName labels errors when Endpoint.Provider is empty.
 	ProviderName = "anthropic"
 )
-
-// maxResponseBody bounds a non-streamed answer. The largest real answers
-// (long outputs plus tool inputs) are a few MiB; anything bigger is a
-// broken upstream, not a reply.
-const maxResponseBody = 32 << 20
 
 // Adapter speaks the Anthropic Messages API. It holds no per-endpoint
 // state, so one Adapter serves every Anthropic credential.
@@ -59,13 +52,10 @@ func (a *Adapter) Chat(ctx context.Context, ep provider.Endpoint, req *provider.
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	// One buffer, capped by the gateway's transport (provider.Limits).
+	raw, err := provider.ReadBody(resp.Body, resp.ContentLength)
 	if err != nil {
 		return nil, provider.TransportError(ctx, name, err)
-	}
-	if len(raw) > maxResponseBody {
-		return nil, &provider.Error{Provider: name, Kind: provider.ErrBadResponse, Status: resp.StatusCode,
-			Message: fmt.Sprintf("response body exceeds %d bytes", maxResponseBody)}
 	}
 	var mr messagesResponse
 	if err := json.Unmarshal(raw, &mr); err != nil {
@@ -81,7 +71,12 @@ func (a *Adapter) Chat(ctx context.Context, ep provider.Endpoint, req *provider.
 		}
 		return nil, e
 	}
-	return toChatResponse(&mr, p.jsonTool, a.clock().Unix()), nil
+	out, err := toChatResponse(raw, &mr, p.jsonTool, a.clock().Unix())
+	if err != nil {
+		return nil, &provider.Error{Provider: name, Kind: provider.ErrBadResponse, Status: resp.StatusCode,
+			Message: "malformed response text: " + err.Error()}
+	}
+	return out, nil
 }
 
 // ChatStream sends the request with "stream": true and returns once the

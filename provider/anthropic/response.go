@@ -8,19 +8,25 @@ import (
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
 
-// toChatResponse maps a non-streamed answer. jsonTool is the forced
-// structured-output tool, whose input becomes text content.
-func toChatResponse(r *messagesResponse, jsonTool string, created int64) *provider.ChatResponse {
-	var text strings.Builder
+// toChatResponse maps a non-streamed answer decoded from body (which the
+// call owns: text is decoded inside it). jsonTool is the forced
+// structured-output tool, whose input becomes text content. An answer of
+// one text block, the usual case, keeps that block's text without a copy.
+func toChatResponse(body []byte, r *messagesResponse, jsonTool string, created int64) (*provider.ChatResponse, error) {
+	var texts []string
 	var calls []provider.ToolCall
 	for _, b := range r.Content {
 		switch b.Type {
 		case blockText:
-			text.WriteString(b.Text)
+			t, err := b.Text.String(body)
+			if err != nil {
+				return nil, err
+			}
+			texts = append(texts, t)
 		case blockToolUse:
 			args := compactInput(b.Input)
 			if jsonTool != "" && b.Name == jsonTool {
-				text.WriteString(args)
+				texts = append(texts, args)
 				continue
 			}
 			calls = append(calls, provider.ToolCall{
@@ -33,8 +39,12 @@ func toChatResponse(r *messagesResponse, jsonTool string, created int64) *provid
 		// place in an OpenAI-shaped message.
 	}
 	msg := provider.Message{Role: provider.RoleAssistant, ToolCalls: calls}
-	if text.Len() > 0 {
-		msg.Content = provider.TextContent(text.String())
+	text := texts
+	if len(texts) > 1 {
+		text = []string{strings.Join(texts, "")}
+	}
+	if len(text) == 1 && text[0] != "" {
+		msg.Content = provider.TextContent(text[0])
 	}
 	return &provider.ChatResponse{
 		ID:           r.ID,
@@ -43,7 +53,7 @@ func toChatResponse(r *messagesResponse, jsonTool string, created int64) *provid
 		Message:      msg,
 		FinishReason: finishReason(r.StopReason, jsonTool != "", len(calls) > 0),
 		Usage:        toUsage(r.Usage),
-	}
+	}, nil
 }
 
 // compactInput renders a tool_use input as OpenAI's arguments string.

@@ -100,6 +100,9 @@ func (s *stream) readError(err error) error {
 	if s.ctx.Err() != nil {
 		return provider.TransportError(s.ctx, s.provider, err)
 	}
+	if pe := provider.BodyFault(s.provider, err); pe != nil {
+		return pe
+	}
 	if errors.Is(err, bufio.ErrTooLong) {
 		return s.badResponse(fmt.Sprintf("stream event larger than %d bytes", sse.MaxEventSize))
 	}
@@ -169,11 +172,15 @@ func (s *stream) onBlockStart(e streamEvent) (*provider.Chunk, error) {
 	}
 	switch b.Type {
 	case blockText:
-		if b.Text == "" {
+		text, err := b.Text.String(nil) // an event's buffer is reused: copy
+		if err != nil {
+			return nil, s.badResponse("content_block_start text: " + err.Error())
+		}
+		if text == "" {
 			return nil, nil
 		}
 		c := s.chunk()
-		c.Content = b.Text
+		c.Content = text
 		return c, nil
 	case blockToolUse:
 		if s.jsonTool != "" && b.Name == s.jsonTool {

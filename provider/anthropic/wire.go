@@ -1,6 +1,10 @@
 package anthropic
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/gatehouse-llm/gatehouse/provider"
+)
 
 // The types below mirror the Messages API wire format (version 2023-06-01).
 // Only the fields Gatehouse reads or writes are modelled.
@@ -92,13 +96,15 @@ type messagesResponse struct {
 }
 
 // responseBlock is a content block of an answer. Thinking and server-tool
-// blocks decode into it too; their fields are simply not read.
+// blocks decode into it too; their fields are simply not read. Text stays
+// undecoded in the body (provider.BodyJSON) so a long answer is decoded
+// in place rather than copied.
 type responseBlock struct {
-	Type  string          `json:"type"`
-	Text  string          `json:"text"`
-	ID    string          `json:"id"`
-	Name  string          `json:"name"`
-	Input json.RawMessage `json:"input"`
+	Type  string            `json:"type"`
+	Text  provider.BodyJSON `json:"text"`
+	ID    string            `json:"id"`
+	Name  string            `json:"name"`
+	Input json.RawMessage   `json:"input"`
 }
 
 // wireUsage has pointer fields because a stream's message_delta reports

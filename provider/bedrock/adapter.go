@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"time"
 
@@ -61,7 +60,7 @@ func (a *Adapter) Chat(ctx context.Context, ep provider.Endpoint, req *provider.
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	raw, err := provider.ReadBody(resp.Body, resp.ContentLength) // capped by the gateway's transport
 	if err != nil {
 		return nil, provider.TransportError(ctx, name, err)
 	}

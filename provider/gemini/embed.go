@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
@@ -28,7 +27,7 @@ func (a *Adapter) Embed(ctx context.Context, ep provider.Endpoint, req *provider
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	raw, err := provider.ReadBody(resp.Body, resp.ContentLength) // capped by the gateway's transport
 	if err != nil {
 		return nil, provider.TransportError(ctx, name, err)
 	}

@@ -80,6 +80,9 @@ func (s *stream) endError(err error) error {
 		// event, cannot change the answer.
 		return io.EOF
 	}
+	if pe := provider.BodyFault(s.name, err); pe != nil {
+		return pe
+	}
 	msg := "stream ended before a finishReason"
 	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		msg += ": " + err.Error()

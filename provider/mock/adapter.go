@@ -47,7 +47,10 @@ type call struct {
 	name       string
 	latency    time.Duration
 	failStatus int
-	reply      reply
+	// byDirective is true when the failure was asked for by the request's
+	// own text, so it concerns that request alone.
+	byDirective bool
+	reply       reply
 }
 
 // prepareChat validates the request and decides the answer. A simulated
@@ -70,6 +73,7 @@ func (a *Adapter) prepareChat(ep provider.Endpoint, req *provider.ChatRequest) (
 		return c, err
 	}
 	c.latency, c.failStatus, err = combine(c.name, cfg, dir)
+	c.byDirective = dir.failStatus != 0
 	if err != nil || c.failStatus != 0 {
 		return c, err
 	}
@@ -87,7 +91,7 @@ func (a *Adapter) Chat(ctx context.Context, ep provider.Endpoint, req *provider.
 		return nil, provider.TransportError(ctx, c.name, err)
 	}
 	if c.failStatus != 0 {
-		return nil, simulatedError(c.name, c.failStatus)
+		return nil, simulatedError(c.name, c.failStatus, c.byDirective)
 	}
 	msg := provider.Message{Role: provider.RoleAssistant}
 	if c.reply.toolCall != nil {
@@ -117,7 +121,7 @@ func (a *Adapter) ChatStream(ctx context.Context, ep provider.Endpoint, req *pro
 		if err := a.sleep(ctx, c.latency); err != nil {
 			return nil, provider.TransportError(ctx, c.name, err)
 		}
-		return nil, simulatedError(c.name, c.failStatus)
+		return nil, simulatedError(c.name, c.failStatus, c.byDirective)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, provider.TransportError(ctx, c.name, err)

@@ -24,7 +24,7 @@ func (a *Adapter) Check(ctx context.Context, ep provider.Endpoint) error {
 		return provider.TransportError(ctx, name, err)
 	}
 	if cfg.failStatus != 0 {
-		return simulatedError(name, cfg.failStatus)
+		return simulatedError(name, cfg.failStatus, false)
 	}
 	return nil
 }

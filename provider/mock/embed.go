@@ -50,7 +50,7 @@ func (a *Adapter) Embed(ctx context.Context, ep provider.Endpoint, req *provider
 		return nil, provider.TransportError(ctx, name, err)
 	}
 	if failStatus != 0 {
-		return nil, simulatedError(name, failStatus)
+		return nil, simulatedError(name, failStatus, dir.failStatus != 0)
 	}
 	resp := &provider.EmbeddingResponse{Model: req.Model, Embeddings: make([][]float64, len(req.Input))}
 	tokens := 0

@@ -32,8 +32,10 @@ var simulatedFailures = map[int]simulatedFailure{
 }
 
 // simulatedError is the error a real upstream answering with status would
-// produce through an adapter.
-func simulatedError(name string, status int) *provider.Error {
+// produce through an adapter. A failure a request's own directive asked
+// for is marked RequestScoped: it must not trip anything other requests
+// share, such as a circuit breaker.
+func simulatedError(name string, status int, byDirective bool) *provider.Error {
 	f, ok := simulatedFailures[status]
 	if !ok {
 		text := http.StatusText(status)
@@ -48,6 +50,9 @@ func simulatedError(name string, status int) *provider.Error {
 		Status:   status,
 		Code:     f.code,
 		Message:  f.message,
+		// A directive is one request's own doing; the endpoint's
+		// error_status setting is the simulated upstream being broken.
+		RequestScoped: byDirective,
 	}
 	if status == http.StatusTooManyRequests {
 		e.RetryAfter = rateLimitRetryAfter

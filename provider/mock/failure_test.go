@@ -10,6 +10,10 @@ import (
 	"github.com/gatehouse-llm/gatehouse/provider"
 )
 
+// TestSimulatedErrors checks each simulated failure, and that one a
+// request's own directive asked for is marked RequestScoped (it must not
+// trip a shared circuit breaker) while the endpoint's error_status, the
+// simulated upstream being broken, is not.
 func TestSimulatedErrors(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -36,39 +40,39 @@ func TestSimulatedErrors(t *testing.T) {
 			name: "directive 400",
 			text: "hi [mock:error=400]",
 			want: provider.Error{Provider: "mock", Kind: provider.ErrBadRequest, Status: 400, Code: "invalid_request_error",
-				Message: "Invalid request (simulated by the Gatehouse mock provider)."},
+				Message: "Invalid request (simulated by the Gatehouse mock provider).", RequestScoped: true},
 		},
 		{
 			name: "directive 401",
 			text: "[mock:error=401] hi",
 			want: provider.Error{Provider: "mock", Kind: provider.ErrAuth, Status: 401, Code: "invalid_api_key",
-				Message: "Incorrect API key provided (simulated by the Gatehouse mock provider)."},
+				Message: "Incorrect API key provided (simulated by the Gatehouse mock provider).", RequestScoped: true},
 		},
 		{
 			name: "directive 429",
 			text: "[mock:error=429]",
 			want: provider.Error{Provider: "mock", Kind: provider.ErrRateLimited, Status: 429, Code: "rate_limit_exceeded",
 				Message:    "Rate limit reached for requests. Please try again in 1s (simulated by the Gatehouse mock provider).",
-				RetryAfter: time.Second},
+				RetryAfter: time.Second, RequestScoped: true},
 		},
 		{
 			name: "directive 500",
 			text: "[mock:error=500]",
 			want: provider.Error{Provider: "mock", Kind: provider.ErrServer, Status: 500, Code: "server_error",
-				Message: "The server had an error while processing your request (simulated by the Gatehouse mock provider)."},
+				Message: "The server had an error while processing your request (simulated by the Gatehouse mock provider).", RequestScoped: true},
 		},
 		{
 			name:  "the directive wins over error_status",
 			extra: map[string]string{"error_status": "500"},
 			text:  "[mock:error=529]",
 			want: provider.Error{Provider: "mock", Kind: provider.ErrServer, Status: 529, Code: "overloaded_error",
-				Message: "Overloaded (simulated by the Gatehouse mock provider)."},
+				Message: "Overloaded (simulated by the Gatehouse mock provider).", RequestScoped: true},
 		},
 		{
 			name: "an unlisted status uses its standard text",
 			text: "[mock:error=418]",
 			want: provider.Error{Provider: "mock", Kind: provider.ErrBadRequest, Status: 418, Code: "mock_error",
-				Message: "I'm a teapot (simulated by the Gatehouse mock provider)."},
+				Message: "I'm a teapot (simulated by the Gatehouse mock provider).", RequestScoped: true},
 		},
 	}
 	for _, tt := range tests {

@@ -3,7 +3,6 @@ package openai
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -15,11 +14,6 @@ import (
 // data-plane inference API, which has max_completion_tokens and
 // stream_options.
 const DefaultAzureAPIVersion = "2024-10-21"
-
-// maxResponseBody bounds a non-streamed success body. Embedding responses
-// for large batches are the biggest legitimate bodies; this is far above
-// them and only stops a misbehaving upstream from exhausting memory.
-const maxResponseBody = 256 << 20
 
 // chatURL returns the chat completions URL. For Azure the model is the
 // deployment name and becomes part of the path.
@@ -80,14 +74,12 @@ func (u *upstream) post(ctx context.Context, target string, body []byte, stream 
 	return resp, nil
 }
 
-// readBody reads a non-streamed success body.
+// readBody reads a non-streamed success body into one buffer; its size is
+// capped by the gateway's transport (provider.Limits.MaxBody).
 func (u *upstream) readBody(ctx context.Context, resp *http.Response) ([]byte, error) {
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	raw, err := provider.ReadBody(resp.Body, resp.ContentLength)
 	if err != nil {
 		return nil, u.transportError(ctx, err)
-	}
-	if len(raw) > maxResponseBody {
-		return nil, u.badResponse("response body exceeds 256 MiB")
 	}
 	return raw, nil
 }

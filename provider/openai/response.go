@@ -22,10 +22,13 @@ type wireChoice struct {
 	FinishReason string      `json:"finish_reason"`
 }
 
+// wireMessage keeps content undecoded in the body (provider.BodyJSON):
+// it is the one value as large as the answer, and decoding it in place
+// spares a copy of it.
 type wireMessage struct {
-	Role      string           `json:"role"`
-	Content   provider.Content `json:"content"`
-	ToolCalls []wireToolCall   `json:"tool_calls"`
+	Role      string            `json:"role"`
+	Content   provider.BodyJSON `json:"content"`
+	ToolCalls []wireToolCall    `json:"tool_calls"`
 }
 
 // wireToolCall accepts arguments as OpenAI's JSON-encoded string or, as
@@ -54,7 +57,8 @@ type wireUsage struct {
 	PromptCacheHitTokens int `json:"prompt_cache_hit_tokens"`
 }
 
-// parseChatResponse maps a non-streamed 2xx body.
+// parseChatResponse maps a non-streamed 2xx body. raw is owned by the
+// call: the answer's text is decoded inside it and shares its memory.
 func parseChatResponse(up *upstream, raw []byte) (*provider.ChatResponse, error) {
 	var w wireResponse
 	if err := json.Unmarshal(raw, &w); err != nil {
@@ -64,7 +68,11 @@ func parseChatResponse(up *upstream, raw []byte) (*provider.ChatResponse, error)
 	if choice == nil {
 		return nil, up.badResponse("chat completion has no choices")
 	}
-	msg := provider.Message{Role: choice.Message.Role, Content: choice.Message.Content}
+	content, err := messageContent(raw, choice.Message.Content)
+	if err != nil {
+		return nil, up.badResponse("malformed chat completion content: " + err.Error())
+	}
+	msg := provider.Message{Role: choice.Message.Role, Content: content}
 	if msg.Role == "" {
 		msg.Role = provider.RoleAssistant
 	}
@@ -93,6 +101,18 @@ func parseChatResponse(up *upstream, raw []byte) (*provider.ChatResponse, error)
 		resp.Usage = w.Usage.toUsage()
 	}
 	return resp, nil
+}
+
+// messageContent decodes a message's content: a string in place in the
+// body, or an array of parts (or null) the ordinary way.
+func messageContent(body []byte, v provider.BodyJSON) (provider.Content, error) {
+	if v.IsString() {
+		s, err := v.String(body)
+		return provider.TextContent(s), err
+	}
+	var c provider.Content
+	err := c.UnmarshalJSON(v.Raw())
+	return c, err
 }
 
 // firstChoice returns choice 0. Gatehouse asks for one choice; if a caller

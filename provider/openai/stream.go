@@ -1,10 +1,12 @@
 package openai
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -86,6 +88,12 @@ func (s *chatStream) readError(err error) error {
 	}
 	if s.ctx.Err() != nil {
 		return s.up.transportError(s.ctx, err)
+	}
+	if pe := provider.BodyFault(s.up.name, err); pe != nil {
+		return pe
+	}
+	if errors.Is(err, bufio.ErrTooLong) {
+		return s.up.badResponse(fmt.Sprintf("stream event larger than %d bytes", sse.MaxEventSize))
 	}
 	msg := "stream ended before data: [DONE]"
 	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
