@@ -209,3 +209,12 @@ type JobService interface {
 	// JobCalls lists a page of a job's calls, oldest first.
 	JobCalls(ctx context.Context, teamID, jobID string, p Page) ([]*Call, error)
 }
+
+// JobSupportService lets the operator's admins read any team's jobs:
+// support looks a job up by the id a customer quotes, without knowing its
+// team. Team keys never reach it; they go through JobService, which
+// scopes every read to the key's team.
+type JobSupportService interface {
+	// FindAnyJob returns a job whatever its team, or ENOTFOUND.
+	FindAnyJob(ctx context.Context, jobID string) (*Job, error)
+}

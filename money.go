@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strconv"
@@ -72,6 +73,18 @@ type Credits int64
 // OneCredit is one credit.
 const OneCredit Credits = MicrosPerUnit
 
+// MaxCredits bounds every amount of credits Gatehouse accepts (a grant, an
+// allocation, a rate) and every balance it lets a team reach: one trillion
+// credits. int64 micro-credits could hold about 9.2 trillion, so with this
+// bound no sum of two amounts can overflow, and an operator's typo gets a
+// 400 naming the limit instead of a database error.
+const MaxCredits Credits = 1_000_000_000_000 * OneCredit
+
+// MaxUSD bounds every dollar amount Gatehouse accepts (a price per million
+// tokens, a payment): one billion dollars, far beyond any real price, and
+// small enough that pricing a call can never overflow.
+const MaxUSD = 1_000_000_000 * MicrosPerUnit
+
 // MarshalJSON writes the amount as a plain decimal number.
 func (c Credits) MarshalJSON() ([]byte, error) {
 	s := FormatMicros(int64(c))
@@ -79,18 +92,26 @@ func (c Credits) MarshalJSON() ([]byte, error) {
 	return []byte(s), nil
 }
 
-// UnmarshalJSON reads a number or a decimal string exactly; more than six
-// decimal places is an error rather than a rounding.
+// UnmarshalJSON reads a JSON number exactly, exponents included (1e3),
+// within ±MaxCredits; more than six decimal places is an error rather
+// than a rounding, and a string is refused: amounts are numbers, as every
+// response writes them. null leaves the value unchanged, as encoding/json
+// does for its own types.
 func (c *Credits) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	neg := strings.HasPrefix(s, "-")
-	m, err := ParseMicros(strings.TrimPrefix(s, "-"))
-	if err != nil {
-		// A type error lets encoding/json name the field at fault.
-		return &json.UnmarshalTypeError{Value: "credits " + s, Type: reflect.TypeFor[Credits]()}
+	if string(b) == "null" {
+		return nil
 	}
-	if neg {
-		m = -m
+	if len(b) > 0 && b[0] == '"' {
+		return ValueError[Credits]("must be a JSON number of credits such as 1000 or 0.5, not a string")
+	}
+	m, err := ParseJSONMicros(b, int64(MaxCredits))
+	switch {
+	case errors.Is(err, ErrAmountSyntax):
+		return ValueError[Credits]("must be a number of credits such as 1000 or 0.5")
+	case errors.Is(err, ErrAmountPrecision):
+		return ValueError[Credits]("must have at most 6 decimal places (1 credit is 1000000 micro-credits)")
+	case errors.Is(err, ErrAmountRange):
+		return ValueError[Credits](fmt.Sprintf("must be between -%s and %s credits", MaxCredits, MaxCredits))
 	}
 	*c = Credits(m)
 	return nil
@@ -100,4 +121,91 @@ func (c *Credits) UnmarshalJSON(b []byte) error {
 func (c Credits) String() string {
 	b, _ := c.MarshalJSON()
 	return string(b)
+}
+
+// Why ParseJSONMicros refused an amount; callers turn each into a message
+// naming their own unit and limit.
+var (
+	ErrAmountSyntax    = errors.New("not a JSON number")
+	ErrAmountPrecision = errors.New("more than 6 decimal places")
+	ErrAmountRange     = errors.New("beyond the limit")
+)
+
+// ParseJSONMicros reads a JSON number (RFC 8259: optional minus, integer,
+// fraction, exponent) into exact micro-units, refusing more than six
+// decimal places and a magnitude above max. It never goes through a float
+// and never builds a number bigger than the input, however large its
+// exponent ("1e999999999" is refused at once, not computed).
+func ParseJSONMicros(b []byte, max int64) (int64, error) {
+	return ParseDecimal(string(b), 6, max)
+}
+
+// ParseDecimal reads a decimal number in JSON's syntax exactly, scaled by
+// 10^places (places 6 gives micro-units), refusing a value that is not a
+// whole number once scaled (ErrAmountPrecision) and a magnitude above max
+// (ErrAmountRange).
+func ParseDecimal(s string, places int, max int64) (int64, error) {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	mant, expPart, hasExp := strings.Cut(strings.ToLower(s), "e")
+	whole, frac, hasDot := strings.Cut(mant, ".")
+	if whole == "" || !allDigits(whole) || (len(whole) > 1 && whole[0] == '0') || (hasDot && (frac == "" || !allDigits(frac))) {
+		return 0, ErrAmountSyntax
+	}
+	exp := 0
+	if hasExp {
+		e := strings.TrimPrefix(strings.TrimPrefix(expPart, "+"), "-")
+		if e == "" || !allDigits(e) {
+			return 0, ErrAmountSyntax
+		}
+		e = strings.TrimLeft(e, "0")
+		if len(e) > 6 {
+			e = "999999" // the answer is the same for any exponent this large
+		}
+		if e != "" {
+			exp, _ = strconv.Atoi(e)
+		}
+		if strings.HasPrefix(expPart, "-") {
+			exp = -exp
+		}
+	}
+	digits := strings.TrimLeft(whole+frac, "0")
+	if digits == "" {
+		return 0, nil // zero, whatever its exponent
+	}
+	// value = digits × 10^shift scaled units.
+	shift := exp - len(frac) + places
+	if shift < 0 {
+		if -shift >= len(digits) || strings.TrimRight(digits[len(digits)+shift:], "0") != "" {
+			return 0, ErrAmountPrecision
+		}
+		digits, shift = digits[:len(digits)+shift], 0
+	}
+	if len(digits)+shift > 19 {
+		return 0, ErrAmountRange
+	}
+	u, err := strconv.ParseUint(digits+strings.Repeat("0", shift), 10, 64)
+	if err != nil || u > uint64(max) {
+		return 0, ErrAmountRange
+	}
+	if neg {
+		return -int64(u), nil
+	}
+	return int64(u), nil
+}
+
+// ValueError is how a JSON type refuses a value it cannot hold: a type
+// error, which encoding/json completes with the path of the field at
+// fault, whose Value is the reason, a phrase starting with "must " that
+// completes "Field "x" …". Decoders render it with TypeErrorReason, so a
+// bad amount names its own field ("payment_amount_usd", not a guess).
+func ValueError[T any](reason string) error {
+	return &json.UnmarshalTypeError{Value: reason, Type: reflect.TypeFor[T]()}
+}
+
+// TypeErrorReason returns the reason of a ValueError. encoding/json's own
+// type errors describe the JSON value instead ("string", "number 1.5") and
+// are reported as false.
+func TypeErrorReason(err *json.UnmarshalTypeError) (string, bool) {
+	return err.Value, strings.HasPrefix(err.Value, "must ")
 }

@@ -2,7 +2,9 @@ package gatehouse
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 var (
@@ -34,7 +36,7 @@ func (o *Organization) Validate() error {
 	case o.ID == "":
 		return FieldErrorf("organization_id", "organization_id is required.")
 	case !ValidID(o.ID):
-		return FieldErrorf("organization_id", "organization_id %q must be 1–128 letters, digits, '_', '.', ':' or '-'.", o.ID)
+		return FieldErrorf("organization_id", "organization_id %s must be 1–128 letters, digits, '_', '.', ':' or '-'.", QuoteInput(o.ID))
 	case strings.TrimSpace(o.Name) == "":
 		return FieldErrorf("name", "name is required.")
 	case len(o.Name) > 256:
@@ -51,11 +53,11 @@ func (t *Team) Validate() error {
 	case t.ID == "":
 		return FieldErrorf("team_id", "team_id is required.")
 	case !ValidID(t.ID):
-		return FieldErrorf("team_id", "team_id %q must be 1–128 letters, digits, '_', '.', ':' or '-'.", t.ID)
+		return FieldErrorf("team_id", "team_id %s must be 1–128 letters, digits, '_', '.', ':' or '-'.", QuoteInput(t.ID))
 	case len(t.Alias) > 256:
 		return FieldErrorf("team_alias", "team_alias must be at most 256 characters.")
 	case !ValidBudgetMode(t.BudgetMode):
-		return FieldErrorf("budget_mode", "budget_mode %q must be job_based, consumption_usd or consumption_tokens.", t.BudgetMode)
+		return FieldErrorf("budget_mode", "budget_mode %s must be job_based, consumption_usd or consumption_tokens.", QuoteInput(t.BudgetMode))
 	case t.CreditsAllocated < 0:
 		return FieldErrorf("credits_allocated", "credits_allocated must not be negative.")
 	}
@@ -68,7 +70,36 @@ func (g *AccessGroup) Validate() error {
 	case g.Name == "":
 		return FieldErrorf("group_name", "group_name is required.")
 	case !ValidID(g.Name):
-		return FieldErrorf("group_name", "group_name %q must be 1–128 letters, digits, '_', '.', ':' or '-'.", g.Name)
+		return FieldErrorf("group_name", "group_name %s must be 1–128 letters, digits, '_', '.', ':' or '-'.", QuoteInput(g.Name))
 	}
 	return nil
 }
+
+// MaxEcho is how many characters of a client's input an error message
+// quotes. An error names what was wrong; sending a 10 kB value back whole
+// helps nobody and turns every refusal into an amplifier.
+const MaxEcho = 100
+
+// TruncateInput cuts s to MaxEcho characters, marking the cut with an
+// ellipsis.
+func TruncateInput(s string) string { return Truncate(s, MaxEcho) }
+
+// Truncate cuts s to max characters, marking the cut with an ellipsis;
+// it never splits a UTF-8 sequence.
+func Truncate(s string, max int) string {
+	if len(s) <= max || utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == max {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// QuoteInput quotes a client's input for an error message (Go syntax,
+// like %q), cut to MaxEcho characters: "aaaa…".
+func QuoteInput(s string) string { return strconv.Quote(TruncateInput(s)) }

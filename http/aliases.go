@@ -1,25 +1,47 @@
 package http
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gatehouse-llm/gatehouse"
 )
 
 // usd is a dollar amount read exactly from JSON, given as a number (2.5)
-// or a string ("2.50"), and written as a decimal string.
+// or a decimal string ("2.50", the form prices are written in), and
+// written as a decimal string.
 type usd int64
 
+// UnmarshalJSON reads the amount exactly; a refusal is a type error, so
+// the decoder names the field at fault (payment_amount_usd,
+// pricing.input_per_million).
 func (u *usd) UnmarshalJSON(b []byte) error {
-	s := string(bytes.Trim(b, `"`))
-	m, err := gatehouse.ParseMicros(s)
-	if err != nil {
-		return gatehouse.FieldErrorf("pricing", "Price %s: %s.", b, err)
+	if string(b) == "null" {
+		return nil
 	}
-	*u = usd(m)
-	return nil
+	num := b
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			return gatehouse.ValueError[usd]("must be a USD amount such as 2.50")
+		}
+		num = []byte(s)
+	}
+	m, err := gatehouse.ParseJSONMicros(num, gatehouse.MaxUSD)
+	switch {
+	case err == nil && m < 0:
+		return gatehouse.ValueError[usd]("must not be negative")
+	case err == nil:
+		*u = usd(m)
+		return nil
+	case errors.Is(err, gatehouse.ErrAmountPrecision):
+		return gatehouse.ValueError[usd]("must have at most 6 decimal places (a millionth of a dollar)")
+	case errors.Is(err, gatehouse.ErrAmountRange):
+		return gatehouse.ValueError[usd](fmt.Sprintf("must be at most %s USD", gatehouse.FormatMicros(gatehouse.MaxUSD)))
+	}
+	return gatehouse.ValueError[usd]("must be a USD amount such as 2.50")
 }
 
 func (u usd) MarshalJSON() ([]byte, error) { return json.Marshal(gatehouse.FormatMicros(int64(u))) }
@@ -74,15 +96,15 @@ func (req aliasRequest) pricing() (set bool, p *gatehouse.Pricing, err error) {
 	if string(*req.Pricing) == "null" {
 		return true, nil, nil
 	}
-	var pj pricingJSON
-	dec := json.NewDecoder(bytes.NewReader(*req.Pricing))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&pj); err != nil {
-		if e, ok := err.(*gatehouse.Error); ok {
-			return false, nil, e
-		}
-		return false, nil, gatehouse.FieldErrorf("pricing", "pricing must be {\"input_per_million\": \"2.50\", \"output_per_million\": \"10.00\"} (USD per 1M tokens).")
+	// Decoded inside a {"pricing": …} wrapper so errors name the field
+	// by its full path (pricing.input_per_million).
+	var wrap struct {
+		Pricing pricingJSON `json:"pricing"`
 	}
+	if err := decodeBytes(append(append([]byte(`{"pricing":`), *req.Pricing...), '}'), &wrap); err != nil {
+		return false, nil, err
+	}
+	pj := wrap.Pricing
 	p, err = pj.toDomain()
 	return true, p, err
 }
@@ -215,7 +237,7 @@ func handleAliasUpdate(store Store) http.Handler {
 		}
 		name := r.PathValue("alias")
 		if req.Alias != nil && *req.Alias != name {
-			writeError(w, r, gatehouse.FieldErrorf("alias", "An alias cannot be renamed; create %q and delete %q instead.", *req.Alias, name))
+			writeError(w, r, gatehouse.FieldErrorf("alias", "An alias cannot be renamed; create %s and delete %s instead.", gatehouse.QuoteInput(*req.Alias), gatehouse.QuoteInput(name)))
 			return
 		}
 		upd := gatehouse.AliasUpdate{LiteLLMModel: req.LiteLLMModel, Description: req.Description, Active: req.Active,

@@ -182,43 +182,79 @@ var authzCases = map[string]authzCase{
 	"GET /v1/models/{model}":    {"", 200},
 }
 
-// caller kinds of the matrix.
-var callers = []string{"none", "team_key", "viewer", "admin", "owner", "master"}
+// callers of the matrix: no credentials, a well-formed key nobody issued,
+// the key of the team that owns the route's resources (A), another
+// team's key (B), each admin role's session, and the master key.
+var callers = []string{"none", "bad_key", "team_a", "team_b", "viewer", "admin", "owner", "master"}
 
-// expected returns the exact status a caller kind gets on a route.
-func expected(a access, caller string, ok int) int {
-	if a == public {
-		return ok
-	}
-	if a == teamOrViewer {
-		if caller == "none" {
-			return http.StatusUnauthorized
-		}
-		return ok
-	}
-	if a == teamKey {
-		if caller == "team_key" {
-			return ok
-		}
-		return http.StatusUnauthorized
-	}
-	switch caller {
-	case "none":
-		return http.StatusUnauthorized
-	case "team_key":
+// crossTenant is what team B's key gets on a route that names team A's
+// resources, derived from the route: another team_id is a 403, another
+// team's job a 404 (exactly like a missing one; calls in it name team B's
+// own alias, so the job is what is refused), an alias team B is not
+// granted a 403. A route naming nothing of team A's acts on B's own team.
+func crossTenant(rt route, c authzCase) int {
+	switch {
+	case strings.Contains(rt.Path, "{team_id}"):
 		return http.StatusForbidden
-	case "master":
-		if a == session {
-			return http.StatusForbidden
-		}
-		return ok
+	case strings.HasPrefix(rt.Path, "/api/jobs/{id}"):
+		return http.StatusNotFound
+	case strings.Contains(rt.Path, "{model}"), strings.Contains(c.body, "%[2]s"):
+		return http.StatusForbidden
 	}
-	if gatehouse.RoleRank(caller) >= gatehouse.RoleRank(minRole[a]) {
-		return ok
-	}
-	return http.StatusForbidden
+	return c.ok
 }
 
+// expected returns the exact status a caller kind gets on a route, from
+// the route's declared access alone; known is false for an access level
+// it does not know, which fails the matrix: a new kind of route must say
+// here who may call it.
+func expected(rt route, c authzCase, caller string) (status int, known bool) {
+	s := expectedStatus(rt, c, caller)
+	return s, s != 0
+}
+
+func expectedStatus(rt route, c authzCase, caller string) int {
+	switch rt.Access {
+	case public:
+		return c.ok
+	case teamKey, teamOrViewer:
+		switch caller {
+		case "none", "bad_key":
+			return http.StatusUnauthorized
+		case "team_a":
+			return c.ok
+		case "team_b":
+			return crossTenant(rt, c)
+		}
+		if rt.Access == teamOrViewer {
+			return c.ok // every admin role reads
+		}
+		return http.StatusUnauthorized // admin credentials are no team key
+	case session, viewer, admin, owner:
+		switch caller {
+		case "none", "bad_key":
+			return http.StatusUnauthorized
+		case "team_a", "team_b":
+			return http.StatusForbidden
+		case "master":
+			if rt.Access == session {
+				return http.StatusForbidden
+			}
+			return c.ok
+		}
+		if gatehouse.RoleRank(caller) >= gatehouse.RoleRank(minRole[rt.Access]) {
+			return c.ok
+		}
+		return http.StatusForbidden
+	}
+	return 0
+}
+
+// Every route × every kind of caller, from the route table itself: a
+// route added without a case here fails, and so does one whose access
+// level the matrix does not know. Path parameters are filled with team
+// A's resources, so team B's key is tried against another tenant's team,
+// jobs and aliases.
 func TestAuthorizationMatrix(t *testing.T) {
 	h := newHarness(t, storetest.OpenSQLite(t))
 	routes := (&server{Deps: Deps{Store: h.DB, State: h.State}}).routes()
@@ -243,10 +279,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return tok
 	}
 	shared := seedFixture(t, h, "shared")
+	other := seedFixture(t, h, "other") // team B: its own organization, group and alias
 	if err := h.State.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
+	badKey := secret.NewToken(secret.PrefixVirtualKey)
 	seen := map[string]bool{}
+	cells := 0
 	for i, rt := range routes {
 		name := rt.Method + " " + rt.Path
 		seen[name] = true
@@ -256,10 +295,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 			continue
 		}
 		for j, caller := range callers {
-			want := expected(rt.Access, caller, c.ok)
+			want, known := expected(rt, c, caller)
+			if !known {
+				t.Fatalf("route %s has access level %d, which the authorization matrix does not know; teach expected() who may call it", name, rt.Access)
+			}
 			f := shared
 			sfx := fmt.Sprintf("%d-%d", i, j)
-			if rt.Method != "GET" && want == c.ok && rt.Access != public {
+			if rt.Method != "GET" && want == c.ok && rt.Access != public && caller != "team_b" {
 				f = seedFixture(t, h, sfx)
 				if err := h.State.Refresh(ctx); err != nil {
 					t.Fatal(err)
@@ -267,8 +309,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			var token string
 			switch caller {
-			case "team_key":
+			case "bad_key":
+				token = badKey
+			case "team_a":
 				token = f.teamKey
+			case "team_b":
+				token = other.teamKey
 			case "master":
 				token = h.Master
 			case "viewer", "admin", "owner":
@@ -276,17 +322,27 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			body := c.body
 			if strings.Contains(body, "%[") {
-				body = fmt.Sprintf(body, sfx, f.alias)
+				alias := f.alias
+				if caller == "team_b" && strings.HasPrefix(rt.Path, "/api/jobs/{id}") {
+					// Team B calls its own alias inside team A's job, so
+					// what is refused is the job, not the alias.
+					alias = other.alias
+				}
+				body = fmt.Sprintf(body, sfx, alias)
 				if strings.Contains(body, `"organization_id": "o`+sfx) && f == shared {
 					body = strings.ReplaceAll(body, "o"+sfx, shared.org)
 				}
 			}
 			r := h.do(rt.Method, f.path(rt.Path), token, body)
+			cells++
 			if r.Status != want {
-				t.Errorf("%s as %s: status %d, want %d: %s", name, caller, r.Status, want, r.Raw)
+				t.Errorf("%s as %s: status %d, want %d: %.300s", name, caller, r.Status, want, r.Raw)
 			}
 			if r.Status >= 400 {
 				errorOf(t, r)
+			}
+			if caller == "team_b" && r.Status < 400 && crossTenant(rt, c) != c.ok {
+				t.Errorf("%s: team B's key reached team A's resources", name)
 			}
 		}
 	}
@@ -294,5 +350,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("matrix case %s matches no route", name)
 		}
+	}
+	if want := len(routes) * len(callers); cells != want {
+		t.Errorf("%d cells tried, want %d", cells, want)
+	}
+}
+
+// The matrix knows every access level routes.go declares, and refuses
+// one it does not know.
+func TestAuthorizationMatrixKnowsEveryAccessLevel(t *testing.T) {
+	for a := public; a <= owner; a++ {
+		for _, caller := range callers {
+			if _, known := expected(route{Access: a}, authzCase{ok: 200}, caller); !known {
+				t.Errorf("access level %d is unknown to the matrix", a)
+			}
+		}
+	}
+	if _, known := expected(route{Access: owner + 1}, authzCase{ok: 200}, "none"); known {
+		t.Error("the matrix accepted an access level it cannot know")
 	}
 }

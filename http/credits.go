@@ -3,7 +3,9 @@ package http
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -17,10 +19,23 @@ func (p percentBP) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.FormatFloat(float64(p)/100, 'f', -1, 64)), nil
 }
 
+// maxMarkupPercent bounds cost_markup_percentage (the store enforces the
+// same bound; checking it here names it in the decoding error too).
+const maxMarkupPercent = 10_000
+
+// UnmarshalJSON reads a JSON number exactly; a string is refused, as for
+// every amount.
 func (p *percentBP) UnmarshalJSON(b []byte) error {
-	m, err := gatehouse.ParseMicros(string(bytes.Trim(b, `"`)))
-	if err != nil || m%10_000 != 0 {
-		return gatehouse.FieldErrorf("cost_markup_percentage", "cost_markup_percentage must be a non-negative percentage with at most 2 decimals (12.5).")
+	const reason = "must be a number between 0 and 10000 with at most 2 decimal places, such as 12.5"
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		return gatehouse.ValueError[percentBP](reason + ", not a string")
+	}
+	m, err := gatehouse.ParseJSONMicros(b, maxMarkupPercent*gatehouse.MicrosPerUnit)
+	if err != nil || m < 0 || m%10_000 != 0 {
+		return gatehouse.ValueError[percentBP](reason)
 	}
 	*p = percentBP(m / 10_000)
 	return nil
@@ -193,12 +208,16 @@ type ratesRequest struct {
 // a request cannot do more than its route says.
 func handleRates(store Store, allowed ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, err := readBody(w, r)
+		raw, err := readJSON(w, r, maxBodyBytes, reflect.TypeFor[ratesRequest]())
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		var fields map[string]json.RawMessage
+		if len(bytes.TrimSpace(raw)) == 0 {
+			writeError(w, r, decodeError(io.EOF))
+			return
+		}
 		if err := json.Unmarshal(raw, &fields); err != nil {
 			writeError(w, r, decodeError(err))
 			return
@@ -209,13 +228,13 @@ func handleRates(store Store, allowed ...string) http.Handler {
 		}
 		for k := range fields {
 			if !ok[k] {
-				writeError(w, r, gatehouse.FieldErrorf(k, "Field %q cannot be set here.", k))
+				writeError(w, r, gatehouse.FieldErrorf(k, "Field %s cannot be set here.", gatehouse.QuoteInput(k)))
 				return
 			}
 		}
 		var req ratesRequest
-		if err := json.Unmarshal(raw, &req); err != nil {
-			writeError(w, r, decodeError(err))
+		if err := unmarshalStrict(raw, &req); err != nil {
+			writeError(w, r, err)
 			return
 		}
 		rates := gatehouse.TeamRates{BudgetMode: req.BudgetMode, CreditsPerDollar: req.CreditsPerDollar, TokensPerCredit: req.TokensPerCredit}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -34,6 +35,12 @@ type harness struct {
 
 func newHarness(t testing.TB, db *sqlstore.DB) *harness {
 	t.Helper()
+	return newLoggedHarness(t, db, nil)
+}
+
+// newLoggedHarness is newHarness whose server logs to logger.
+func newLoggedHarness(t testing.TB, db *sqlstore.DB, logger *slog.Logger) *harness {
+	t.Helper()
 	ctx := context.Background()
 	master := secret.NewToken(secret.PrefixMasterKey)
 	if err := db.PutSetting(ctx, sqlstore.SettingMasterKeyHash, secret.HashToken(master)); err != nil {
@@ -57,7 +64,7 @@ func newHarness(t testing.TB, db *sqlstore.DB) *harness {
 	gw := gateway.New(gateway.DefaultRegistry(), gateway.NewEndpoints(nil, gateway.DefaultTimeouts), st, gateway.Options{})
 	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: catalog.Default(),
 		Limits: &gateway.RateLimits{Limiter: ratelimit.NewLocal(time.Now)}}
-	srv := httptest.NewServer(NewServer(Deps{Store: db, KeyUse: keyUse, Jobs: db, Meter: meter, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
+	srv := httptest.NewServer(NewServer(Deps{Logger: logger, Store: db, KeyUse: keyUse, Jobs: db, Meter: meter, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
 		SupportedProvider: catalog.Default().Supports, Version: "test",
 		TestCredential: func(ctx context.Context, c *gatehouse.Credential) error { return nil }}))
 	t.Cleanup(srv.Close)

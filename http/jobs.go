@@ -1,10 +1,8 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -19,9 +17,20 @@ import (
 // large; management bodies are not).
 const maxCallBodyBytes = 32 << 20
 
-// JobStore is the job side of the store the client API needs.
+// JobStore is the job side of the store the client API needs, and the
+// admins' read of any team's job.
 type JobStore interface {
 	gatehouse.JobService
+	gatehouse.JobSupportService
+}
+
+// findJobFor finds a job as the caller may see it: a team key only its own
+// team's (another team's job is a 404, like a missing one), an admin any.
+func findJobFor(r *http.Request, jobs JobStore, jobID string) (*gatehouse.Job, error) {
+	if c := callerFrom(r); c != nil {
+		return jobs.FindJob(r.Context(), c.Team.ID, jobID)
+	}
+	return jobs.FindAnyJob(r.Context(), jobID)
 }
 
 // jobRequest is the body of POST /api/jobs/create.
@@ -65,7 +74,7 @@ func handleJobCreate(jobs JobStore) http.Handler {
 
 func handleJobGet(jobs JobStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		j, err := jobs.FindJob(r.Context(), callerFrom(r).Team.ID, r.PathValue("id"))
+		j, err := findJobFor(r, jobs, r.PathValue("id"))
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -142,8 +151,7 @@ type jobCostsResponse struct {
 
 func handleJobCosts(jobs JobStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		team := callerFrom(r).Team.ID
-		j, err := jobs.FindJob(r.Context(), team, r.PathValue("id"))
+		j, err := findJobFor(r, jobs, r.PathValue("id"))
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -156,7 +164,7 @@ func handleJobCosts(jobs JobStore) http.Handler {
 		if r.URL.Query().Get("limit") == "" {
 			p.Limit = gatehouse.MaxPageLimit // a job's calls, whole for all but the longest jobs
 		}
-		calls, err := jobs.JobCalls(r.Context(), team, j.ID, p)
+		calls, err := jobs.JobCalls(r.Context(), j.TeamID, j.ID, p)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -172,11 +180,20 @@ func handleJobCosts(jobs JobStore) http.Handler {
 	})
 }
 
-func handleTeamJobs(jobs JobStore) http.Handler {
+// handleTeamJobs lists a team's jobs: a team key its own (another
+// team_id is a 403), an admin any team's (an unknown one is a 404).
+func handleTeamJobs(store Store, jobs JobStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := ownTeam(r, r.PathValue("team_id")); err != nil {
+		team, err := teamScope(r)
+		if err != nil {
 			writeError(w, r, err)
 			return
+		}
+		if callerFrom(r) == nil {
+			if _, err := store.FindTeam(r.Context(), team); err != nil {
+				writeError(w, r, err)
+				return
+			}
 		}
 		p, err := keysetPageFrom(r)
 		if err != nil {
@@ -184,7 +201,7 @@ func handleTeamJobs(jobs JobStore) http.Handler {
 			return
 		}
 		q := r.URL.Query()
-		f := gatehouse.JobFilter{TeamID: callerFrom(r).Team.ID, Status: q.Get("status"), JobType: q.Get("job_type"), Page: p}
+		f := gatehouse.JobFilter{TeamID: team, Status: q.Get("status"), JobType: q.Get("job_type"), Page: p}
 		if f.Since, err = timeQuery(r, "since"); err != nil {
 			writeError(w, r, err)
 			return
@@ -227,32 +244,42 @@ type callRequest struct {
 // decodeCall reads an LLM call body. Fields Gatehouse does not model are
 // kept and forwarded to OpenAI-compatible providers.
 func decodeCall(w http.ResponseWriter, r *http.Request) (*callRequest, error) {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+	raw, err := readJSON(w, r, maxCallBodyBytes, nil)
 	if err != nil {
-		return nil, decodeError(err)
+		return nil, err
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
+	return parseCall(raw)
+}
+
+// parseCall decodes an LLM call body read by readJSON: the chat request
+// straight from the body (a copy-free pass for Gatehouse's own fields
+// first), so a large body is not decoded, re-encoded and decoded again.
+func parseCall(raw []byte) (*callRequest, error) {
+	var own struct {
+		Purpose  json.RawMessage `json:"purpose"`
+		Metadata json.RawMessage `json:"call_metadata"`
+	}
+	if err := json.Unmarshal(raw, &own); err != nil {
 		return nil, decodeError(err)
 	}
 	out := &callRequest{}
-	if v, ok := fields["purpose"]; ok {
-		if err := json.Unmarshal(v, &out.Purpose); err != nil {
+	if own.Purpose != nil {
+		if err := json.Unmarshal(own.Purpose, &out.Purpose); err != nil {
 			return nil, gatehouse.FieldErrorf("purpose", "purpose must be a string.")
 		}
 	}
-	if v, ok := fields["call_metadata"]; ok {
-		if err := json.Unmarshal(v, &out.Metadata); err != nil {
+	if own.Metadata != nil {
+		if err := json.Unmarshal(own.Metadata, &out.Metadata); err != nil {
 			return nil, gatehouse.FieldErrorf("call_metadata", "call_metadata must be an object.")
 		}
 	}
-	for _, k := range []string{"purpose", "call_metadata", "team_id", "job_type", "user_id", "job_metadata"} {
-		delete(fields, k)
-	}
-	rest, _ := json.Marshal(fields)
 	var chat provider.ChatRequest
-	if err := json.Unmarshal(rest, &chat); err != nil {
+	if err := json.Unmarshal(raw, &chat); err != nil {
 		return nil, decodeError(err)
+	}
+	// Gatehouse's own fields are not the provider's: never forwarded.
+	for _, k := range []string{"purpose", "call_metadata", "team_id", "job_type", "user_id", "job_metadata"} {
+		delete(chat.Extra, k)
 	}
 	if chat.Model == "" {
 		return nil, gatehouse.FieldErrorf("model", "model is required: the alias to call (e.g. \"gpt-4\").")
@@ -367,9 +394,9 @@ func writeCallAnswer(w http.ResponseWriter, resp callResponse, out *gateway.Outc
 // if the call failed, so it costs nothing).
 func handleCreateAndCall(s *server, stream bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+		raw, err := readJSON(w, r, maxCallBodyBytes, nil)
 		if err != nil {
-			writeError(w, r, decodeError(err))
+			writeError(w, r, err)
 			return
 		}
 		var jobFields struct {
@@ -378,13 +405,15 @@ func handleCreateAndCall(s *server, stream bool) http.Handler {
 			UserID      string             `json:"user_id"`
 			JobMetadata gatehouse.Metadata `json:"job_metadata"`
 		}
-		_ = json.Unmarshal(raw, &jobFields)
+		if err := json.Unmarshal(raw, &jobFields); err != nil {
+			writeError(w, r, decodeError(err))
+			return
+		}
 		if err := ownTeam(r, jobFields.TeamID); err != nil {
 			writeError(w, r, err)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(raw))
-		req, err := decodeCall(w, r)
+		req, err := parseCall(raw)
 		if err != nil {
 			writeError(w, r, err)
 			return

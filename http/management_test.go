@@ -36,7 +36,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"unsupported provider", "POST", "/api/model-aliases/create", `{"alias": "x", "litellm_model": "acme/gpt-4"}`, 400, "invalid_request", "litellm_model"},
 		{"unknown model without price", "POST", "/api/model-aliases/create", `{"alias": "x", "litellm_model": "openai/gpt-99"}`, 400, "invalid_request", "litellm_model"},
 		{"open provider without price", "POST", "/api/model-aliases/create", `{"alias": "x", "litellm_model": "azure/my-deployment"}`, 400, "invalid_request", "pricing"},
-		{"bad price", "POST", "/api/model-aliases/create", `{"alias": "x", "litellm_model": "openai/gpt-99", "pricing": {"input_per_million": "-1", "output_per_million": "2"}}`, 400, "invalid_request", "pricing"},
+		{"bad price", "POST", "/api/model-aliases/create", `{"alias": "x", "litellm_model": "openai/gpt-99", "pricing": {"input_per_million": "-1", "output_per_million": "2"}}`, 400, "invalid_request", "pricing.input_per_million"},
 		{"half a price", "POST", "/api/model-aliases/create", `{"alias": "x", "litellm_model": "openai/gpt-99", "pricing": {"input_per_million": "1"}}`, 400, "invalid_request", "pricing"},
 		{"unknown fallback", "POST", "/api/model-aliases/create", `{"alias": "x", "litellm_model": "openai/gpt-4", "fallbacks": ["nope"]}`, 400, "invalid_request", "fallbacks"},
 		{"self fallback", "PUT", "/api/model-aliases/fast", `{"fallbacks": ["fast"]}`, 400, "invalid_request", "fallbacks"},

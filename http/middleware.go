@@ -47,29 +47,55 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// statusClientClosed is the status logged for a request whose client went
+// away before it was answered (nginx's 499 "client closed request"). It
+// is never sent, and never counted as a server error.
+const statusClientClosed = 499
+
+type requestInfoKey struct{}
+
+// requestInfo is what a request's handlers tell its log line.
+type requestInfo struct {
+	// clientClosed is set when an answer was dropped because the client
+	// had gone.
+	clientClosed bool
+}
+
 // logRequests writes one line per request: method, route pattern (not the
 // raw path, which may carry ids), status and duration. Headers and bodies,
-// which carry keys, are never logged.
+// which carry keys, are never logged. A request whose client went away
+// before its answer is logged with status 499 and client_closed=true.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, logger))
+		info := &requestInfo{}
+		ctx := context.WithValue(context.WithValue(r.Context(), loggerKey{}, logger), requestInfoKey{}, info)
+		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
+		gone := r.Context().Err() != nil
+		status := rec.status
+		switch {
+		case info.clientClosed || (status == 0 && gone):
+			status = statusClientClosed
+		case status == 0:
+			status = http.StatusOK
 		}
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
 		}
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("route", route),
-			slog.Int("status", rec.status),
+			slog.Int("status", status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.Int64("bytes", rec.bytes),
-		)
+		}
+		if gone {
+			attrs = append(attrs, slog.Bool("client_closed", true))
+		}
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 

@@ -183,6 +183,9 @@ func tagOf(path string) string {
 
 var (
 	timeType    = reflect.TypeOf(time.Time{})
+	stampType   = reflect.TypeOf(timestamp{})
+	creditsType = reflect.TypeOf(gatehouse.Credits(0))
+	percentType = reflect.TypeOf(percentBP(0))
 	rawType     = reflect.TypeOf(json.RawMessage{})
 	metaType    = reflect.TypeOf(gatehouse.Metadata{})
 	usdType     = reflect.TypeOf(usd(0))
@@ -197,8 +200,12 @@ func schemaOf(t reflect.Type) map[string]any {
 		t = t.Elem()
 	}
 	switch t {
-	case timeType:
+	case timeType, stampType:
 		return map[string]any{"type": "string", "format": "date-time"}
+	case creditsType:
+		return map[string]any{"type": "number", "description": "credits, at most 6 decimal places"}
+	case percentType:
+		return map[string]any{"type": "number", "minimum": 0, "maximum": maxMarkupPercent}
 	case rawType:
 		return map[string]any{}
 	case metaType:

@@ -426,6 +426,7 @@ func TestSDKsRaiseOnBrokenStreams(t *testing.T) {
 		t.Run("openai/"+fault, func(t *testing.T) {
 			stream := oc.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "faulty",
 				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(text + "/openai")}})
+			defer stream.Close() // a stream ended by an error still holds its connection
 			acc := openai.ChatCompletionAccumulator{}
 			for stream.Next() {
 				acc.AddChunk(stream.Current())
@@ -443,6 +444,7 @@ func TestSDKsRaiseOnBrokenStreams(t *testing.T) {
 		t.Run("anthropic/"+fault, func(t *testing.T) {
 			s := ac.Messages.NewStreaming(ctx, anthropic.MessageNewParams{Model: "faulty", MaxTokens: 100,
 				Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(text + "/anthropic"))}})
+			defer s.Close()
 			m := anthropic.Message{}
 			stopped := false
 			for s.Next() {

@@ -146,7 +146,8 @@ func (s *server) streamCall(w http.ResponseWriter, r *http.Request, jobID string
 	}
 	if failure != nil && r.Context().Err() == nil {
 		ce := gateway.ClientError(failure)
-		_ = out.send(map[string]any{"type": "error", "error": errorDetail{Code: gatehouse.ErrorCode(ce), Message: gatehouse.ErrorMessage(ce)}})
+		msg, _ := errorText(ce)
+		_ = out.send(map[string]any{"type": "error", "error": errorDetail{Code: gatehouse.ErrorCode(ce), Message: msg}})
 	}
 	if res != nil {
 		c := res.Call

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"time"
 
@@ -167,21 +167,19 @@ func handleTeamUpdate(store Store) http.Handler {
 // {"access_groups": [...]} or, as SaasLiteLLM accepted, a bare array.
 func handleTeamAccessGroups(store Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		raw, err := readJSON(w, r, maxBodyBytes, reflect.TypeFor[teamAccessGroupsRequest]())
 		if err != nil {
-			writeError(w, r, decodeError(err))
+			writeError(w, r, err)
 			return
 		}
 		var groups []string
 		if b := bytes.TrimSpace(raw); len(b) > 0 && b[0] == '[' {
-			err = json.Unmarshal(b, &groups)
+			err = unmarshalStrict(b, &groups)
 		} else {
 			var req struct {
 				AccessGroups *[]string `json:"access_groups"`
 			}
-			dec := json.NewDecoder(bytes.NewReader(b))
-			dec.DisallowUnknownFields()
-			if err = dec.Decode(&req); err == nil {
+			if err = unmarshalStrict(b, &req); err == nil {
 				if req.AccessGroups == nil {
 					err = gatehouse.FieldErrorf("access_groups", "access_groups is required (an array of group names; [] removes all).")
 				} else {
@@ -190,7 +188,7 @@ func handleTeamAccessGroups(store Store) http.Handler {
 			}
 		}
 		if err != nil {
-			writeError(w, r, decodeError(err))
+			writeError(w, r, err)
 			return
 		}
 		if groups == nil {
@@ -233,8 +231,40 @@ func showNewKey(nk *gatehouse.NewKey) newKeyJSON {
 // keyCreateRequest is the body of handleKeyCreate.
 type keyCreateRequest struct {
 	Name       string                `json:"name"`
-	ExpiresAt  *time.Time            `json:"expires_at"`
+	ExpiresAt  *timestamp            `json:"expires_at"`
 	RateLimits *gatehouse.RateLimits `json:"rate_limits"`
+}
+
+// timestamp is a time in a request body. Unlike time.Time, whose error
+// quotes Go's layout ("2006-01-02T15:04:05Z07:00") and names no field,
+// it refuses a bad value as a type error, so the decoder names the field,
+// with an example of what is expected.
+type timestamp struct{ time.Time }
+
+// UnmarshalJSON reads an RFC 3339 time.
+func (t *timestamp) UnmarshalJSON(b []byte) error {
+	const reason = "must be an RFC 3339 time such as \"2026-12-31T23:59:59Z\""
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		return gatehouse.ValueError[timestamp](reason)
+	}
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return gatehouse.ValueError[timestamp](reason + ", not " + gatehouse.QuoteInput(s))
+	}
+	t.Time = v
+	return nil
+}
+
+// ptr returns the time, or nil for an absent one.
+func (t *timestamp) ptr() *time.Time {
+	if t == nil {
+		return nil
+	}
+	return &t.Time
 }
 
 func handleKeyCreate(store Store) http.Handler {
@@ -248,7 +278,7 @@ func handleKeyCreate(store Store) http.Handler {
 		if req.RateLimits != nil {
 			limits = *req.RateLimits
 		}
-		nk, err := store.CreateKey(r.Context(), r.PathValue("id"), req.Name, req.ExpiresAt, limits)
+		nk, err := store.CreateKey(r.Context(), r.PathValue("id"), req.Name, req.ExpiresAt.ptr(), limits)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -277,6 +307,10 @@ func handleKeyList(store Store) http.Handler {
 // caller does not say: long enough to roll the new key out.
 const defaultRotationGrace = time.Hour
 
+// maxRotationGraceSeconds is the longest grace a rotated key may get
+// (the store enforces the same 30 days).
+const maxRotationGraceSeconds = 30 * 24 * 3600
+
 // keyRotateRequest is the body of handleKeyRotate.
 type keyRotateRequest struct {
 	GracePeriodSeconds *int64 `json:"grace_period_seconds"`
@@ -290,8 +324,14 @@ func handleKeyRotate(store Store) http.Handler {
 			return
 		}
 		grace := defaultRotationGrace
-		if req.GracePeriodSeconds != nil {
-			grace = time.Duration(*req.GracePeriodSeconds) * time.Second
+		if g := req.GracePeriodSeconds; g != nil {
+			// Checked before it becomes a Duration, whose nanoseconds
+			// would wrap around for a huge number of seconds.
+			if *g < 0 || *g > maxRotationGraceSeconds {
+				writeError(w, r, gatehouse.FieldErrorf("grace_period_seconds", "grace_period_seconds must be between 0 and %d (30 days).", maxRotationGraceSeconds))
+				return
+			}
+			grace = time.Duration(*g) * time.Second
 		}
 		nk, err := store.RotateKey(r.Context(), r.PathValue("id"), r.PathValue("key"), grace)
 		if err != nil {

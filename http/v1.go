@@ -3,6 +3,7 @@ package http
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -59,11 +60,16 @@ func dialectOf(r *http.Request) errorDialect {
 // team out of credits is what each provider itself answers: on the OpenAI
 // surface 429 insufficient_quota marked x-should-retry: false (the SDKs
 // would otherwise retry it), on the Anthropic surface 402 billing_error.
+// An unknown model is model_not_found; an unknown X-Gatehouse-Job-Id is
+// job_not_found (Anthropic: not_found_error), naming the job.
 func writeSDKError(w http.ResponseWriter, r *http.Request, d errorDialect, err error) {
+	if clientGone(r) {
+		return
+	}
 	defaultRetryAfter(w, err)
 	status := ErrorStatus(err)
 	code := gatehouse.ErrorCode(err)
-	msg := gatehouse.ErrorMessage(err)
+	msg, field := errorText(err)
 	openaiType, openaiCode := "", code
 	switch code {
 	case gatehouse.ECREDITS:
@@ -76,18 +82,24 @@ func writeSDKError(w http.ResponseWriter, r *http.Request, d errorDialect, err e
 	case gatehouse.EUNAUTHORIZED:
 		openaiCode = ingressopenai.CodeInvalidAPIKey
 	case gatehouse.ENOTFOUND:
-		openaiCode = ingressopenai.CodeModelNotFound
+		switch job := strings.TrimSpace(r.Header.Get(headerJobID)); {
+		case field == "model":
+			openaiCode = ingressopenai.CodeModelNotFound
+		case job != "" && r.Pattern != "":
+			// The alias was found before the job was looked up, so the
+			// job is what is missing.
+			openaiCode = codeJobNotFound
+			msg = fmt.Sprintf("Job %s (%s) not found for this key's team. Open a job with POST /api/jobs/create, or leave the header out to make the call its own job.",
+				gatehouse.QuoteInput(job), headerJobID)
+		default:
+			openaiCode = ""
+		}
 	}
 	if openaiType == "" {
 		openaiType = ingressopenai.ErrorType(status)
 	}
 	if code == gatehouse.EINTERNAL {
 		loggerFrom(r).Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	var field string
-	var e *gatehouse.Error
-	if errors.As(err, &e) {
-		field = e.Field
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -97,6 +109,10 @@ func writeSDKError(w http.ResponseWriter, r *http.Request, d errorDialect, err e
 	}
 	_, _ = w.Write(ingressopenai.EncodeError(status, msg, openaiType, openaiCode, field))
 }
+
+// codeJobNotFound is error.code on the OpenAI surface for an
+// X-Gatehouse-Job-Id that names no job of the caller's team.
+const codeJobNotFound = "job_not_found"
 
 // v1Job resolves the job a /v1 call belongs to: the open job named by
 // X-Gatehouse-Job-Id, or a new single-call job that the caller of v1Job
@@ -151,9 +167,9 @@ func chargedFor(job *gatehouse.Job, out *gateway.Outcome) gatehouse.Credits {
 // before calling. ok is false when an error has been answered.
 func (s *server) v1Begin(w http.ResponseWriter, r *http.Request, d errorDialect, purpose string,
 	decode func(body []byte) (*provider.ChatRequest, error)) (in *gateway.CallInput, own bool, ok bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+	body, err := readJSON(w, r, maxCallBodyBytes, nil)
 	if err != nil {
-		writeSDKError(w, r, d, decodeError(err))
+		writeSDKError(w, r, d, err)
 		return nil, false, false
 	}
 	req, err := decode(body)
@@ -252,7 +268,8 @@ func (s *server) finishV1Stream(w http.ResponseWriter, r *http.Request, in *gate
 // provider is overloaded or rate limiting, api_error otherwise.
 func streamErrorPayload(d errorDialect, err error) (name string, data []byte) {
 	ce := gateway.ClientError(err)
-	status, msg := ErrorStatus(ce), gatehouse.ErrorMessage(ce)
+	status := ErrorStatus(ce)
+	msg, _ := errorText(ce)
 	if d == dialectAnthropic {
 		status = http.StatusInternalServerError // api_error
 		if pe, ok := provider.AsError(err); ok && (pe.Kind == provider.ErrRateLimited || pe.Code == "overloaded_error" ||
@@ -398,9 +415,9 @@ func sdkBadRequest(err error) error {
 
 func handleV1Embeddings(s *server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallBodyBytes))
+		body, err := readJSON(w, r, maxCallBodyBytes, nil)
 		if err != nil {
-			writeSDKError(w, r, dialectOpenAI, decodeError(err))
+			writeSDKError(w, r, dialectOpenAI, err)
 			return
 		}
 		req, err := ingressopenai.DecodeEmbeddings(body)

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"os"
 	"strings"
 
@@ -56,9 +55,15 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read LiteLLM config: %w", err)
 	}
+	return Parse(b, path, getenv)
+}
+
+// Parse is Load for a config already read; name says where it came from
+// in errors.
+func Parse(b []byte, name string, getenv func(string) string) (*Config, error) {
 	var c Config
 	if err := yaml.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("parse LiteLLM config %s: %w", path, err)
+		return nil, fmt.Errorf("parse LiteLLM config %s: %w", name, err)
 	}
 	for i, m := range c.ModelList {
 		for _, kv := range []map[string]string{m.LiteLLMParams, m.ModelInfo} {
@@ -206,15 +211,17 @@ func pricingFrom(info map[string]string) (*gatehouse.Pricing, error) {
 		return nil, errors.New("model_info needs both input_cost_per_token and output_cost_per_token")
 	}
 	conv := func(s string) (int64, error) {
-		r, ok := new(big.Rat).SetString(s)
-		if !ok || r.Sign() < 0 {
+		// USD per token, exactly, as micro-USD per 1M tokens: ×10^12.
+		m, err := gatehouse.ParseDecimal(s, 12, gatehouse.MaxUSD)
+		switch {
+		case errors.Is(err, gatehouse.ErrAmountPrecision):
+			return 0, fmt.Errorf("cost %q is finer than a millionth of a dollar per 1M tokens", s)
+		case errors.Is(err, gatehouse.ErrAmountRange):
+			return 0, fmt.Errorf("cost %q is more than %s USD per 1M tokens", s, gatehouse.FormatMicros(gatehouse.MaxUSD))
+		case err != nil || m < 0:
 			return 0, fmt.Errorf("cost %q is not a non-negative number", s)
 		}
-		r.Mul(r, big.NewRat(1_000_000*gatehouse.MicrosPerUnit, 1)) // per token → per 1M tokens, in micro-USD
-		if !r.IsInt() {
-			return 0, fmt.Errorf("cost %q is finer than a millionth of a dollar per 1M tokens", s)
-		}
-		return r.Num().Int64(), nil
+		return m, nil
 	}
 	ip, err := conv(in)
 	if err != nil {

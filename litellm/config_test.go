@@ -126,4 +126,9 @@ func TestPricingFrom(t *testing.T) {
 	if _, err := pricingFrom(scalars{"input_cost_per_token": "0.1"}); err == nil {
 		t.Error("half a price accepted")
 	}
+	// Beyond int64 once scaled: refused with the limit, where the old
+	// conversion silently wrapped around to a wrong price.
+	if _, err := pricingFrom(scalars{"input_cost_per_token": "1e10", "output_cost_per_token": "0"}); err == nil || !strings.Contains(err.Error(), "1000000000.00") {
+		t.Errorf("a price beyond the range: %v", err)
+	}
 }

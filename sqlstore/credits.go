@@ -33,8 +33,16 @@ func (db *DB) GrantCredits(ctx context.Context, teamID, kind string, amount gate
 	if reason == "" {
 		reason = kind
 	}
+	if amount > gatehouse.MaxCredits || amount < -gatehouse.MaxCredits {
+		return nil, gatehouse.FieldErrorf("credits", "credits must be between -%s and %s.", gatehouse.MaxCredits, gatehouse.MaxCredits)
+	}
 	var e *gatehouse.LedgerEntry
 	err := db.change(ctx, func(tx *Tx) error {
+		if amount > 0 {
+			if err := tx.checkCreditCeiling(ctx, teamID, kind, amount); err != nil {
+				return err
+			}
+		}
 		var err error
 		if e, err = tx.moveCredits(ctx, teamID, "", kind, amount, 0, reason, paymentMicroUSD); err != nil {
 			if gatehouse.ErrorCode(err) == gatehouse.ECREDITS {
@@ -45,6 +53,30 @@ func (db *DB) GrantCredits(ctx context.Context, teamID, kind string, amount gate
 		return tx.audit("credits."+kind, "team", teamID, nil, e)
 	})
 	return e, err
+}
+
+// checkCreditCeiling refuses a grant that would take a team's balance, or
+// its total allocation, above gatehouse.MaxCredits: a 400 naming the
+// limit, where the sum would otherwise overflow the database's integer
+// range and fail as an internal error. The row is locked on PostgreSQL so
+// two grants cannot both pass on the same old balance.
+func (tx *Tx) checkCreditCeiling(ctx context.Context, teamID, kind string, amount gatehouse.Credits) error {
+	var balance, allocated gatehouse.Credits
+	err := tx.QueryRowContext(ctx, `SELECT credits_balance, credits_allocated FROM teams WHERE id = $1`+tx.forUpdate(), teamID).Scan(&balance, &allocated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("Team", teamID)
+	} else if err != nil {
+		return err
+	}
+	if balance > gatehouse.MaxCredits-amount {
+		return gatehouse.FieldErrorf("credits", "Adding %s credits would take team %q to a balance of more than %s credits, the most a team may hold (it has %s).",
+			amount, teamID, gatehouse.MaxCredits, balance)
+	}
+	if kind != gatehouse.LedgerAdjustment && allocated > gatehouse.MaxCredits-amount {
+		return gatehouse.FieldErrorf("credits", "Adding %s credits would take team %q's total allocation above %s credits, the most Gatehouse tracks (it is %s).",
+			amount, teamID, gatehouse.MaxCredits, allocated)
+	}
+	return nil
 }
 
 // RefundJob gives back a completed job's charge, once.

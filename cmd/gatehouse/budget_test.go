@@ -102,7 +102,7 @@ func TestCreditRefusalsTellHeldFromSpent(t *testing.T) {
 		cur, _ := funds(t, p.URL, "t")
 		if delta := c - cur; delta != 0 {
 			if code, body := call(t, "POST", p.URL+"/api/credits/teams/t/adjust", testMasterKey,
-				fmt.Sprintf(`{"credits": %q, "reason": "test"}`, delta.String())); code != 201 && code != 200 {
+				fmt.Sprintf(`{"credits": %s, "reason": "test"}`, delta.String())); code != 201 && code != 200 {
 				t.Fatalf("adjust: %d %v", code, body)
 			}
 		}

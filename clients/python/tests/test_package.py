@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from gatehouse._transport import encode_json
 from gatehouse.types import Balance, JobCosts, decode, parse_time
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -63,6 +64,15 @@ def test_money_is_exact() -> None:
     costs = decode(JobCosts, {"cost_usd": Decimal("0.1"), "calls": [{"cost_usd": Decimal("0.2")}], "metadata": {"score": Decimal("0.5")}})
     assert costs.cost_usd + costs.calls[0].cost_usd == Decimal("0.3")
     assert costs.metadata == {"score": 0.5} and type(costs.metadata["score"]) is float
+
+
+def test_amounts_are_sent_as_exact_numbers() -> None:
+    # Gatehouse refuses credits written as strings: Decimals go out as JSON
+    # numbers with their own digits, never through a float.
+    body = encode_json({"credits": Decimal("0.1"), "big": Decimal("123456789012.123456"), "exp": Decimal("1E+3"), "text": "0.1"})
+    assert body == b'{"credits": 0.1, "big": 123456789012.123456, "exp": 1000, "text": "0.1"}'
+    with pytest.raises(ValueError):
+        encode_json({"credits": Decimal("NaN")})
 
 
 @pytest.mark.parametrize(

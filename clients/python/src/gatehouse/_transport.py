@@ -23,6 +23,7 @@ import functools
 import json
 import os
 import random
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -79,19 +80,30 @@ class Request:
     stream: bool = False
 
 
+# A Decimal is written as a marked string, then the marks are replaced by
+# the number's own digits: json cannot write a number it did not get as a
+# float, and a float would round the amount.
+_NUMBER_MARK = "\x00gatehouse-number:"
+_NUMBER_RE = re.compile(r'"\\u0000gatehouse-number:(-?[0-9]+(?:\.[0-9]+)?)\\u0000"')
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        # Gatehouse reads money as a number or a decimal string, exactly.
-        return str(value)
+        # Gatehouse reads amounts as JSON numbers, exactly (credits must
+        # be numbers, not strings).
+        if not value.is_finite():
+            raise ValueError(f"{value} is not an amount")
+        return _NUMBER_MARK + format(value, "f") + "\x00"
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON-encodable")
 
 
 def encode_json(value: Any) -> bytes:
-    """Encodes a request body; Decimals go as decimal strings so no amount
-    passes through a float."""
-    return json.dumps(value, default=_json_default, ensure_ascii=False).encode("utf-8")
+    """Encodes a request body; Decimals go as JSON numbers written with
+    their exact digits, so no amount passes through a float."""
+    text = json.dumps(value, default=_json_default, ensure_ascii=False)
+    return _NUMBER_RE.sub(r"\1", text).encode("utf-8")
 
 
 def decode_json(content: bytes) -> Any:

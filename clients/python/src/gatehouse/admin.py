@@ -62,6 +62,12 @@ __all__ = [
 T = TypeVar("T")
 Amount = Union[int, Decimal, str]
 
+
+def _amount(value: Optional[Amount]) -> Optional[Union[int, Decimal]]:
+    """An amount as Gatehouse reads it, a JSON number: a decimal string
+    ("12.5") becomes the exact Decimal, sent as a number."""
+    return Decimal(value) if isinstance(value, str) else value
+
 if TYPE_CHECKING:
     from ._typing import awaitable
 
@@ -370,7 +376,7 @@ class _AdminMethods:
                 "team_id": team_id,
                 "team_alias": team_alias,
                 "access_groups": list(access_groups) if access_groups is not None else None,
-                "credits_allocated": credits_allocated,
+                "credits_allocated": _amount(credits_allocated),
                 "budget_mode": budget_mode,
                 "metadata": dict(metadata) if metadata is not None else None,
                 "rate_limits": dict(rate_limits) if rate_limits is not None else None,
@@ -445,7 +451,7 @@ class _AdminMethods:
     def add_credits(self, team_id: str, credits: Amount, *, reason: Optional[str] = None) -> Dict[str, Any]:
         """Adds credits to a team (an allocation in its ledger). Never
         retried once sent, so credits are never added twice."""
-        body = _compact({"credits": credits, "reason": reason})
+        body = _compact({"credits": _amount(credits), "reason": reason})
         return self._run(_op("POST", self._credits(team_id, "add"), body, idempotent=False))
 
     def replenish(
@@ -453,13 +459,13 @@ class _AdminMethods:
     ) -> Dict[str, Any]:
         """Records a payment (``subscription`` or ``one_time``) and the
         credits it bought."""
-        body = _compact({"credits": credits, "payment_type": payment_type, "payment_amount_usd": payment_amount_usd, "reason": reason})
+        body = _compact({"credits": _amount(credits), "payment_type": payment_type, "payment_amount_usd": payment_amount_usd, "reason": reason})
         return self._run(_op("POST", self._credits(team_id, "replenish"), body, idempotent=False))
 
     def adjust_credits(self, team_id: str, credits: Amount, *, reason: str) -> Dict[str, Any]:
         """Corrects a balance either way (signed ``credits``); the reason is
         required and held credits cannot be taken."""
-        return self._run(_op("POST", self._credits(team_id, "adjust"), {"credits": credits, "reason": reason}, idempotent=False))
+        return self._run(_op("POST", self._credits(team_id, "adjust"), {"credits": _amount(credits), "reason": reason}, idempotent=False))
 
     def refund(self, team_id: str, job_id: str, *, reason: Optional[str] = None) -> Dict[str, Any]:
         """Refunds a completed job's charge (once)."""
@@ -474,7 +480,7 @@ class _AdminMethods:
         self, team_id: str, *, credits_per_dollar: Optional[Amount] = None, tokens_per_credit: Optional[int] = None
     ) -> Dict[str, Any]:
         """Sets ``credits_per_dollar`` and/or ``tokens_per_credit``."""
-        body = _compact({"credits_per_dollar": credits_per_dollar, "tokens_per_credit": tokens_per_credit})
+        body = _compact({"credits_per_dollar": _amount(credits_per_dollar), "tokens_per_credit": tokens_per_credit})
         return self._run(_op("PATCH", self._credits(team_id, "conversion-rates"), body, idempotent=True))
 
     def set_budget_mode(
@@ -482,18 +488,18 @@ class _AdminMethods:
     ) -> Dict[str, Any]:
         """Sets how a team pays: ``job_based``, ``consumption_usd`` or
         ``consumption_tokens`` (refused while it has open jobs)."""
-        body = _compact({"budget_mode": budget_mode, "credits_per_dollar": credits_per_dollar, "tokens_per_credit": tokens_per_credit})
+        body = _compact({"budget_mode": budget_mode, "credits_per_dollar": _amount(credits_per_dollar), "tokens_per_credit": tokens_per_credit})
         return self._run(_op("PATCH", self._credits(team_id, "budget-mode"), body, idempotent=True))
 
     def set_markup(self, team_id: str, cost_markup_percentage: Amount) -> Dict[str, Any]:
         """Sets the client-cost markup, a percentage (``"12.5"``)."""
-        body = {"cost_markup_percentage": cost_markup_percentage}
+        body = {"cost_markup_percentage": _amount(cost_markup_percentage)}
         return self._run(_op("PATCH", self._credits(team_id, "markup"), body, idempotent=True))
 
     def configure_auto_refill(self, team_id: str, *, enabled: bool, refill_amount: Amount = 0, refill_period: str = "") -> Dict[str, Any]:
         """Configures a scheduled top-up (``daily``, ``weekly`` or
         ``monthly``)."""
-        body = {"enabled": enabled, "refill_amount": refill_amount, "refill_period": refill_period}
+        body = {"enabled": enabled, "refill_amount": _amount(refill_amount), "refill_period": refill_period}
         return self._run(_op("POST", self._credits(team_id, "configure-auto-refill"), body, idempotent=True))
 
     def balance(self, team_id: str) -> Balance:
