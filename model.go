@@ -17,9 +17,9 @@ type Alias struct {
 	Active       bool   `json:"active"`
 	// Pricing overrides the catalogue's price for this alias; nil uses
 	// the catalogue.
-	Pricing   *Pricing  `json:"pricing,omitempty"`
-	Fallbacks []string  `json:"fallbacks"`
-	Metadata  Metadata  `json:"metadata"`
+	Pricing   *Pricing `json:"pricing,omitempty"`
+	Fallbacks []string `json:"fallbacks"`
+	Metadata  Metadata `json:"metadata"`
 	// Deployments are where the alias's calls go (at least one; the first
 	// of the lowest tier is LiteLLMModel's). RoutingStrategy picks among
 	// them ("" is RouteWeighted); NumRetries, when set, is how many times
