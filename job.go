@@ -94,6 +94,11 @@ type Call struct {
 	ServedAlias      string    `json:"served_by"`
 	Provider         string    `json:"provider"`
 	ProviderModel    string    `json:"provider_model"`
+	// DeploymentID, CredentialID and Region name the deployment of the
+	// served alias that answered (see Deployment).
+	DeploymentID string `json:"deployment_id"`
+	CredentialID string `json:"credential_id"`
+	Region       string `json:"region"`
 	Purpose          string    `json:"purpose"`
 	Metadata         Metadata  `json:"call_metadata"`
 	Status           string    `json:"status"` // "success" or "error"
