@@ -223,6 +223,9 @@ func (db *DB) UpdateAlias(ctx context.Context, name string, upd gatehouse.AliasU
 			action = map[bool]string{true: "alias.enable", false: "alias.disable"}[*upd.Active]
 		}
 		tx.changed(gatehouse.ChangeAlias, name)
+		if err := tx.aliasUpdated(ctx, action, before, &a); err != nil { // webhook event (webhook.go)
+			return err
+		}
 		return tx.audit(action, "alias", name, before, a)
 	})
 	return out, err

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
 	"github.com/gatehouse-llm/gatehouse/state"
+	"github.com/gatehouse-llm/gatehouse/webhook"
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 )
@@ -122,6 +123,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	background.Go(func() {
 		db.RunRefillsEvery(backgroundCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 	})
+
+	if cfg.WebhookDeliver {
+		// Every replica delivers; claims in the database keep each
+		// delivery to one of them at a time.
+		hooks := webhook.NewWorker(db, webhook.Options{ID: db.Instance, Logger: logger,
+			Client:  webhook.NewClient(cfg.WebhookAllowPrivate, cfg.WebhookTimeout),
+			Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, RetryFor: cfg.WebhookRetryWindow})
+		background.Go(func() { hooks.Run(backgroundCtx) })
+	}
 
 	handler := ghttp.NewServer(ghttp.Deps{
 		Logger:            logger,
