@@ -189,11 +189,11 @@ type aliasData struct {
 	Catalogue []catalogueModel
 	// Switch is the provider model the operator is considering, with its
 	// catalogue price, to compare before switching.
-	Switch                      string
-	SwitchIn, SwitchOut         int64
-	SwitchPriced                bool
-	DiffIn, DiffOut             int64
-	FallbackOf                  []string
+	Switch                         string
+	SwitchIn, SwitchOut            int64
+	SwitchPriced                   bool
+	DiffIn, DiffOut                int64
+	FallbackOf                     []string
 	FallbacksText, InText, OutText string
 }
 

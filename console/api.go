@@ -87,7 +87,7 @@ func (s *Server) dispatch(r *http.Request, token, method, path string, body, out
 }
 
 // act performs a change through the API as the signed-in operator, then
-// sends the browser back (Post/Redirect/Get) with a message saying what
+// sends the browser to next, or back to the form's page (Post/Redirect/Get), with a message saying what
 // happened.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, method, path string, body any, done, next string) {
 	res := s.dispatch(r, sessionFrom(r.Context()).Token, method, path, body, nil)
@@ -96,7 +96,10 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, method, path string
 	} else {
 		s.flash(w, r, done, false)
 	}
-	http.Redirect(w, r, safeNext(r, next), http.StatusSeeOther)
+	if next == "" {
+		next = safeNext(r, "/admin/")
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // safeNext keeps redirects inside the console.
