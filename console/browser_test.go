@@ -48,7 +48,11 @@ const (
 
 func newSite(t *testing.T) *site {
 	t.Helper()
-	db := storetest.OpenSQLite(t)
+	return newSiteOn(t, storetest.OpenSQLite(t))
+}
+
+func newSiteOn(t *testing.T, db *sqlstore.DB) *site {
+	t.Helper()
 	ctx := context.Background()
 	master := secret.NewToken(secret.PrefixMasterKey)
 	key := make([]byte, 32)
@@ -580,4 +584,44 @@ func TestConsoleSessionSecurity(t *testing.T) {
 	if last != http.StatusTooManyRequests {
 		t.Errorf("repeated wrong master keys: %d, want 429", last)
 	}
+}
+
+// TestConsoleOverview checks the overview's figures against what was done
+// through the API, on both engines.
+func TestConsoleOverview(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
+		s := newSiteOn(t, db)
+		s.users()
+		s.api("POST", "/api/model-aliases/create", `{"alias":"echo","litellm_model":"mock/echo"}`, 201)
+		s.api("POST", "/api/model-access-groups/create", `{"group_name":"g","model_aliases":["echo"]}`, 201)
+		s.api("POST", "/api/organizations/create", `{"organization_id":"org_o","name":"O"}`, 201)
+		rich := s.api("POST", "/api/teams/create", `{"organization_id":"org_o","team_id":"rich","access_groups":["g"],"credits_allocated":500}`, 201)
+		s.api("POST", "/api/teams/create", `{"organization_id":"org_o","team_id":"poor","access_groups":["g"],"credits_allocated":2}`, 201)
+		key := rich["virtual_key"].(string)
+		callAPI(t, s.URL, key, 200)
+		req, _ := http.NewRequest("POST", s.URL+"/v1/chat/completions", strings.NewReader(`{"model":"echo","messages":[{"role":"user","content":"[mock:error=500] boom"}]}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode < 500 {
+			t.Fatalf("a failing call: %v %v", resp.StatusCode, err)
+		}
+		o, err := db.Overview(context.Background(), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Organizations != 1 || o.Teams != 2 || o.CallsToday < 2 || o.ErrorsToday < 1 || o.CallsMonth < o.CallsToday {
+			t.Fatalf("overview: %+v", o)
+		}
+		if len(o.LowCredit) != 2 || o.LowCredit[0].ID != "poor" {
+			t.Fatalf("teams low on credits, fewest first: %v", o.LowCredit)
+		}
+		if len(o.RecentErrors) == 0 || o.RecentErrors[0].TeamID != "rich" || o.RecentErrors[0].Error == "" {
+			t.Fatalf("recent errors: %+v", o.RecentErrors)
+		}
+		c := newClient(t, s.URL)
+		c.signIn(url.Values{"email": {viewerEmail}, "password": {password}})
+		resp, body := c.get("/admin/")
+		if resp.StatusCode != 200 || !strings.Contains(body, "poor") || !strings.Contains(body, "Recent provider errors") {
+			t.Fatalf("overview page: %d", resp.StatusCode)
+		}
+	})
 }

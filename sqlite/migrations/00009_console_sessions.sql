@@ -9,3 +9,11 @@ CREATE TABLE master_sessions (
     expires_at TIMESTAMP NOT NULL,
     revoked_at TIMESTAMP
 );
+
+-- The console's overview, read from indexes rather than by walking the
+-- fleet: the fleet's usage of a day (covering), the active teams with the
+-- fewest credits remaining, and the latest failed calls (errors are few,
+-- so the partial index is small).
+CREATE INDEX usage_daily_day ON usage_daily (day, calls, failed_calls, cost_micro_usd);
+CREATE INDEX teams_remaining ON teams ((credits_balance - credits_held)) WHERE status = 'active';
+CREATE INDEX llm_calls_errors ON llm_calls (created_at) WHERE status = 'error';
