@@ -34,7 +34,7 @@ import (
 // site is a whole Gatehouse (API and console) over loopback on a fresh
 // SQLite database, with an owner, an admin-less viewer and the master key.
 type site struct {
-	t      *testing.T
+	t      testing.TB
 	URL    string
 	Master string
 	DB     *sqlstore.DB
@@ -51,7 +51,7 @@ func newSite(t *testing.T) *site {
 	return newSiteOn(t, storetest.OpenSQLite(t))
 }
 
-func newSiteOn(t *testing.T, db *sqlstore.DB) *site {
+func newSiteOn(t testing.TB, db *sqlstore.DB) *site {
 	t.Helper()
 	ctx := context.Background()
 	master := secret.NewToken(secret.PrefixMasterKey)
@@ -392,14 +392,14 @@ func callAPI(t *testing.T, base, key string, want int) {
 // client is a cookie-keeping HTTP client signed in to the console, the
 // way a script posting forms directly would be.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func newClient(t *testing.T, base string) *client {
+func newClient(t testing.TB, base string) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
