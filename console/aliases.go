@@ -1,7 +1,6 @@
 package console
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -153,12 +152,19 @@ func splitList(v string) []string {
 
 // pricingField renders the form's two price inputs as the API's pricing
 // object; both blank means "the catalogue's price" (null).
-func pricingField(r *http.Request) (any, bool) {
-	in, out := strings.TrimSpace(r.PostFormValue("input_per_million")), strings.TrimSpace(r.PostFormValue("output_per_million"))
-	if in == "" && out == "" {
+func pricingField(f *form) (any, bool) {
+	in, out := f.decimal("input_per_million"), f.decimal("output_per_million")
+	if in == nil && out == nil {
 		return nil, false
 	}
-	return map[string]any{"input_per_million": json.Number(in), "output_per_million": json.Number(out)}, true
+	p := map[string]any{}
+	if in != nil {
+		p["input_per_million"] = in
+	}
+	if out != nil {
+		p["output_per_million"] = out
+	}
+	return p, true
 }
 
 func (s *Server) handleAliasCreate(w http.ResponseWriter, r *http.Request) {
@@ -169,8 +175,14 @@ func (s *Server) handleAliasCreate(w http.ResponseWriter, r *http.Request) {
 		"description":   r.PostFormValue("description"),
 		"fallbacks":     splitList(r.PostFormValue("fallbacks")),
 	}
-	if p, ok := pricingField(r); ok {
+	f := &form{r: r}
+	if p, ok := pricingField(f); ok {
 		body["pricing"] = p
+	}
+	if f.err != nil {
+		s.flash(w, r, f.err.Error(), true)
+		http.Redirect(w, r, "/admin/aliases/new", http.StatusSeeOther)
+		return
 	}
 	res := s.dispatch(r, sessionFrom(r.Context()).Token, http.MethodPost, "/api/model-aliases/create", body, nil)
 	if res.err != nil {
@@ -237,13 +249,19 @@ func (s *Server) handleAliasUpdate(w http.ResponseWriter, r *http.Request) {
 	if r.PostForm.Has("fallbacks") {
 		body["fallbacks"] = splitList(r.PostFormValue("fallbacks"))
 	}
+	f := &form{r: r}
 	if r.PostForm.Has("input_per_million") {
-		p, ok := pricingField(r)
+		p, ok := pricingField(f)
 		if ok {
 			body["pricing"] = p
 		} else {
 			body["pricing"] = nil
 		}
+	}
+	if f.err != nil {
+		s.flash(w, r, f.err.Error(), true)
+		http.Redirect(w, r, "/admin/aliases/"+name, http.StatusSeeOther)
+		return
 	}
 	done := "Alias " + name + " saved."
 	if r.PostFormValue("switch") != "" {

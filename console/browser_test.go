@@ -213,6 +213,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#alias`), "echo"),
 		chromedp.SendKeys(chromedp.CSS(`#litellm_model`), "mock/echo"),
 		chromedp.SendKeys(chromedp.CSS(`#description`), "Answers with your last message"),
+		// Picking a catalogue model fills in its price (mock: 0); type over it.
+		chromedp.Focus(chromedp.CSS(`#description`)),
+		chromedp.SetValue(chromedp.CSS(`#input_per_million`), "2.50"),
+		chromedp.SetValue(chromedp.CSS(`#output_per_million`), "10.00"),
 		chromedp.Click(chromedp.CSS(`#create-alias`)),
 		chromedp.WaitVisible(chromedp.CSS(`#alias-model`)),
 		text(`.flash`, &flash),
@@ -342,13 +346,26 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "console-team.png")
 
+	for i := range 6 {
+		body := `{"model":"echo","max_tokens":200,"messages":[{"role":"user","content":"tell me something long enough to cost a little"}]}`
+		if i == 3 {
+			body = `{"model":"echo","messages":[{"role":"user","content":"[mock:error=500] fail"}]}`
+		}
+		req, _ := http.NewRequest("POST", s.URL+"/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+teamKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
 	var totals string
 	step(t, ctx, "usage",
 		chromedp.Navigate(s.URL+"/admin/usage?team=acme-prod"),
 		chromedp.WaitVisible(chromedp.CSS(`#usage-totals`)),
 		text(`#usage-totals`, &totals),
 	)
-	if !strings.Contains(totals, "Calls") {
+	if !strings.Contains(totals, "Calls\n8") || strings.Contains(totals, "cost\n$0.00\n") || !strings.Contains(totals, "12.5%") {
 		t.Fatalf("usage totals: %q", totals)
 	}
 	screenshot(t, ctx, "console-usage.png")

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -140,8 +139,14 @@ func (s *Server) handleTeamCreate(w http.ResponseWriter, r *http.Request) {
 	if body["access_groups"] == nil {
 		body["access_groups"] = []string{}
 	}
-	if c := strings.TrimSpace(r.PostFormValue("credits_allocated")); c != "" {
-		body["credits_allocated"] = json.Number(c)
+	fm := &form{r: r}
+	if c := fm.decimal("credits_allocated"); c != nil {
+		body["credits_allocated"] = c
+	}
+	if fm.err != nil {
+		s.flash(w, r, fm.err.Error(), true)
+		http.Redirect(w, r, safeNext(r, "/admin/teams"), http.StatusSeeOther)
+		return
 	}
 	if m := r.PostFormValue("budget_mode"); m != "" {
 		body["budget_mode"] = m
@@ -228,11 +233,20 @@ func (s *Server) handleTeamAction(w http.ResponseWriter, r *http.Request) {
 	credits := "/api/credits/teams/" + url.PathEscape(id)
 	back := "/admin/teams/" + url.PathEscape(id)
 	f := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
-	num := func(name string) any {
-		if v := f(name); v != "" {
-			return json.Number(v)
-		}
-		return nil
+	fm := &form{r: r}
+	num, whole := fm.decimal, fm.integer
+	// Read every number field up front, so an unreadable one is refused
+	// before anything is sent.
+	for _, name := range []string{"credits", "payment_amount_usd", "credits_per_dollar", "cost_markup_percentage", "refill_amount"} {
+		num(name)
+	}
+	for _, name := range []string{"tokens_per_credit", "requests_per_minute", "tokens_per_minute", "concurrent"} {
+		whole(name)
+	}
+	if fm.err != nil {
+		s.flash(w, r, fm.err.Error(), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
 	}
 	switch act := r.PathValue("action"); act {
 	case "suspend", "pause", "resume":
@@ -244,7 +258,7 @@ func (s *Server) handleTeamAction(w http.ResponseWriter, r *http.Request) {
 		}
 		s.act(w, r, http.MethodPut, api+"/access-groups", map[string]any{"access_groups": g}, "Access groups saved.", back)
 	case "rate-limits":
-		body := map[string]any{"rate_limits": map[string]any{"requests_per_minute": num("requests_per_minute"), "tokens_per_minute": num("tokens_per_minute"), "concurrent": num("concurrent")}}
+		body := map[string]any{"rate_limits": map[string]any{"requests_per_minute": whole("requests_per_minute"), "tokens_per_minute": whole("tokens_per_minute"), "concurrent": whole("concurrent")}}
 		for k, v := range body["rate_limits"].(map[string]any) {
 			if v == nil {
 				body["rate_limits"].(map[string]any)[k] = 0
@@ -283,7 +297,7 @@ func (s *Server) handleTeamAction(w http.ResponseWriter, r *http.Request) {
 		if v := num("credits_per_dollar"); v != nil {
 			body["credits_per_dollar"] = v
 		}
-		if v := num("tokens_per_credit"); v != nil {
+		if v := whole("tokens_per_credit"); v != nil {
 			body["tokens_per_credit"] = v
 		}
 		s.act(w, r, http.MethodPatch, credits+"/budget-mode", body, "Budget mode saved.", back)
@@ -292,7 +306,7 @@ func (s *Server) handleTeamAction(w http.ResponseWriter, r *http.Request) {
 		if v := num("credits_per_dollar"); v != nil {
 			body["credits_per_dollar"] = v
 		}
-		if v := num("tokens_per_credit"); v != nil {
+		if v := whole("tokens_per_credit"); v != nil {
 			body["tokens_per_credit"] = v
 		}
 		s.act(w, r, http.MethodPatch, credits+"/conversion-rates", body, "Conversion rates saved.", back)
@@ -319,8 +333,14 @@ func (s *Server) handleKeyAction(w http.ResponseWriter, r *http.Request) {
 		s.act(w, r, http.MethodPost, api+"/revoke", nil, "Key revoked.", back)
 	case "rotate":
 		body := map[string]any{}
-		if g := strings.TrimSpace(r.PostFormValue("grace_period_seconds")); g != "" {
-			body["grace_period_seconds"] = json.Number(g)
+		fm := &form{r: r}
+		if g := fm.integer("grace_period_seconds"); g != nil {
+			body["grace_period_seconds"] = g
+		}
+		if fm.err != nil {
+			s.flash(w, r, fm.err.Error(), true)
+			http.Redirect(w, r, back, http.StatusSeeOther)
+			return
 		}
 		var out struct {
 			VirtualKey string `json:"virtual_key"`
