@@ -642,3 +642,106 @@ func TestConsoleOverview(t *testing.T) {
 		}
 	})
 }
+
+// TestConsolePages renders every page, as the owner and as a viewer, and
+// runs the changes the browser test does not, checking each through the
+// API: a credential stored and tested, an access group edited, a key
+// rotated, an organization suspended, an admin user created.
+func TestConsolePages(t *testing.T) {
+	s := newSite(t)
+	s.users()
+	s.api("POST", "/api/model-aliases/create", `{"alias":"echo","litellm_model":"mock/echo"}`, 201)
+	s.api("POST", "/api/model-aliases/create", `{"alias":"backup","litellm_model":"mock/fixed","fallbacks":[]}`, 201)
+	s.api("PUT", "/api/model-aliases/echo", `{"fallbacks":["backup"]}`, 200)
+	s.api("POST", "/api/model-access-groups/create", `{"group_name":"g","model_aliases":["echo"]}`, 201)
+	s.api("POST", "/api/organizations/create", `{"organization_id":"org_p","name":"P"}`, 201)
+	team := s.api("POST", "/api/teams/create", `{"organization_id":"org_p","team_id":"tp","access_groups":["g"],"credits_allocated":10}`, 201)
+	callAPI(t, s.URL, team["virtual_key"].(string), 200)
+	jobs := s.api("GET", "/api/teams/tp/jobs", "", 200)["jobs"].([]any)
+	job := jobs[0].(map[string]any)["job_id"].(string)
+	keyID := team["key"].(map[string]any)["key_id"].(string)
+
+	owner := newClient(t, s.URL)
+	owner.signIn(url.Values{"email": {ownerEmail}, "password": {password}})
+	viewer := newClient(t, s.URL)
+	viewer.signIn(url.Values{"email": {viewerEmail}, "password": {password}})
+	pages := []string{"/admin/", "/admin/aliases", "/admin/aliases?q=ech&show=active", "/admin/aliases/echo", "/admin/aliases/echo?switch_to=openai/gpt-4o-mini",
+		"/admin/groups", "/admin/groups/g", "/admin/orgs", "/admin/orgs/org_p", "/admin/teams", "/admin/teams?org=org_p&status=active",
+		"/admin/teams/tp", "/admin/teams/tp?kind=allocation", "/admin/teams/tp/jobs", "/admin/teams/tp/jobs?status=completed&since=2020-01-01&until=2099-01-01",
+		"/admin/teams/tp/jobs/" + job, "/admin/usage", "/admin/usage?team=tp", "/admin/credentials"}
+	for _, p := range append(pages, "/admin/aliases/new", "/admin/aliases/echo/delete", "/admin/audit", "/admin/audit?action=alias.update", "/admin/users") {
+		if resp, body := owner.get(p); resp.StatusCode != 200 || !strings.Contains(body, "</main>") {
+			t.Errorf("owner GET %s: %d", p, resp.StatusCode)
+		}
+	}
+	for _, p := range pages {
+		if resp, _ := viewer.get(p); resp.StatusCode != 200 {
+			t.Errorf("viewer GET %s: %d", p, resp.StatusCode)
+		}
+	}
+	for _, p := range []string{"/admin/users", "/admin/audit", "/admin/aliases/new"} {
+		if resp, _ := viewer.get(p); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("viewer GET %s: %d, want 403", p, resp.StatusCode)
+		}
+	}
+	if _, body := owner.get("/admin/aliases/backup/delete"); !strings.Contains(body, "<strong>echo</strong>") {
+		t.Error("deleting backup does not warn that echo falls back to it")
+	}
+	if resp, body := owner.get("/admin/usage.csv?team=tp"); resp.StatusCode != 200 || !strings.HasPrefix(body, "group,key,jobs,calls") || !strings.Contains(body, "model,echo,") {
+		t.Errorf("usage CSV: %d %q", resp.StatusCode, body)
+	}
+
+	csrf := owner.csrf("/admin/")
+	post := func(path string, form url.Values) string {
+		t.Helper()
+		form.Set("csrf", csrf)
+		resp, body := owner.post(path, form)
+		if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %d %s", path, resp.StatusCode, body)
+		}
+		return body
+	}
+	post("/admin/credentials", url.Values{"provider": {"openai"}, "credential_name": {"main"}, "api_key": {"sk-test-1234567890abcd"}})
+	creds := s.api("GET", "/api/provider-credentials", "", 200)["credentials"].([]any)
+	if len(creds) != 1 || creds[0].(map[string]any)["api_key_last4"] != "abcd" {
+		t.Fatalf("credential stored from the console: %v", creds)
+	}
+	_, body := owner.get("/admin/credentials")
+	if strings.Contains(body, "sk-test-1234567890") || !strings.Contains(body, "••••abcd") {
+		t.Error("the credentials page shows more than the last 4 characters")
+	}
+	post("/admin/credentials/"+creds[0].(map[string]any)["credential_id"].(string)+"/test", url.Values{})
+	if _, body := owner.get("/admin/credentials"); !strings.Contains(body, "accepts the credential") {
+		t.Error("the credential test's answer is not shown")
+	}
+	post("/admin/groups/g/add-models", url.Values{"model_aliases": {"backup"}})
+	if g := s.api("GET", "/api/model-access-groups/g", "", 200); fmt.Sprint(g["model_aliases"]) != "[backup echo]" {
+		t.Errorf("group after adding backup: %v", g["model_aliases"])
+	}
+	body = post("/admin/teams/tp/keys/"+keyID+"/rotate", url.Values{"grace_period_seconds": {"60"}})
+	if !strings.Contains(body, `id="new-key"`) {
+		t.Error("rotating a key does not show the new key")
+	}
+	post("/admin/orgs/org_p/suspend", url.Values{})
+	if o := s.api("GET", "/api/organizations/org_p", "", 200); o["status"] != "suspended" {
+		t.Errorf("organization after suspend: %v", o["status"])
+	}
+	post("/admin/teams/tp/budget-mode", url.Values{"budget_mode": {"consumption_usd"}})
+	post("/admin/teams/tp/markup", url.Values{"cost_markup_percentage": {"12.5"}})
+	post("/admin/teams/tp/rate-limits", url.Values{"requests_per_minute": {"60"}, "tokens_per_minute": {""}, "concurrent": {"4"}})
+	tm := s.api("GET", "/api/teams/tp", "", 200)
+	if tm["budget_mode"] != "consumption_usd" || fmt.Sprint(tm["rate_limits"]) != "map[concurrent:4 requests_per_minute:60 tokens_per_minute:0]" {
+		t.Errorf("team after budget mode and limits: %v %v", tm["budget_mode"], tm["rate_limits"])
+	}
+	if r := s.api("GET", "/api/credits/teams/tp/conversion-rates", "", 200); fmt.Sprint(r["cost_markup_percentage"]) != "12.5" {
+		t.Errorf("markup: %v", r)
+	}
+	post("/admin/teams/tp/add", url.Values{"credits": {"abc"}})
+	if _, body := owner.get("/admin/teams/tp"); !strings.Contains(body, "credits: &#34;abc&#34; is not a decimal number") {
+		t.Error("an unreadable amount is not refused by name")
+	}
+	post("/admin/users", url.Values{"email": {"new@example.com"}, "password": {password}, "role": {"admin"}})
+	if u := s.api("GET", "/api/admin-users", "", 200); !strings.Contains(fmt.Sprint(u["users"]), "new@example.com") {
+		t.Error("the admin user made in the console is not in the API")
+	}
+}
