@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-llm/gatehouse"
 )
@@ -125,6 +126,10 @@ func (db *DB) ListAliases(ctx context.Context, f gatehouse.AliasFilter) ([]*gate
 	}
 	if f.Active != nil {
 		w.add("active = ?", *f.Active)
+	}
+	if f.Search != "" {
+		pat := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Search)) + "%"
+		w.addN(`(alias LIKE ? ESCAPE '\' OR LOWER(litellm_model) LIKE ? ESCAPE '\')`, pat, pat)
 	}
 	total, err := db.count(ctx, db.sql, "model_aliases", &w)
 	if err != nil {

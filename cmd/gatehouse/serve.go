@@ -292,6 +292,7 @@ func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logge
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", gatehouse.Version)
+	logger.Info("admin console", "url", consoleURL(ln.Addr()))
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -310,4 +311,17 @@ func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logge
 	}
 	logger.Info("shut down cleanly")
 	return nil
+}
+
+// consoleURL is where an operator on this host opens the admin console:
+// a wildcard listen address is shown as localhost.
+func consoleURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/admin/"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/admin/"
 }
