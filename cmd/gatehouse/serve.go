@@ -97,14 +97,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	registry := gateway.DefaultRegistry()
 	endpoints := gateway.NewEndpoints(getenv, gateway.Timeouts{Connect: gateway.DefaultTimeouts.Connect,
 		FirstByte: cfg.UpstreamFirstByteTimeout, Idle: cfg.UpstreamIdleTimeout, MaxBody: cfg.UpstreamMaxBody})
-	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout})
-	recorder := sqlstore.NewRecorder(db, logger)
-	defer recorder.Close() // after the server has drained: every in-flight call is recorded
 	limiter, closeLimiter, err := newLimiter(cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer closeLimiter()
+	// Deployments' rpm/tpm limits share the teams' limiter (Redis when
+	// configured), so they hold across replicas.
+	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout, Limiter: limiter})
+	recorder := sqlstore.NewRecorder(db, logger)
+	defer recorder.Close() // after the server has drained: every in-flight call is recorded
 	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models, StoreBodies: cfg.StoreBodies,
 		Limits: &gateway.RateLimits{Limiter: limiter, Logger: logger}, ReserveOutputTokens: cfg.ReserveOutputTokens}
 	if cfg.ReserveOutputTokens == 0 {
@@ -290,6 +292,7 @@ func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logge
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", gatehouse.Version)
+	logger.Info("admin console", "url", consoleURL(ln.Addr()))
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -308,4 +311,17 @@ func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logge
 	}
 	logger.Info("shut down cleanly")
 	return nil
+}
+
+// consoleURL is where an operator on this host opens the admin console:
+// a wildcard listen address is shown as localhost.
+func consoleURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/admin/"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/admin/"
 }
