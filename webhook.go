@@ -162,4 +162,8 @@ type WebhookOutbox interface {
 	// ScanExpiringKeys emits key.expiring for keys expiring within ahead,
 	// once per key, and returns how many it emitted.
 	ScanExpiringKeys(ctx context.Context, ahead time.Duration) (int, error)
+	// PruneWebhookLog deletes up to limit finished deliveries created
+	// before before (and events no pending delivery needs), returning how
+	// many deliveries it deleted.
+	PruneWebhookLog(ctx context.Context, before time.Time, limit int) (int, error)
 }
