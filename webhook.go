@@ -27,6 +27,9 @@ const (
 	EventKeyExpiring = "key.expiring"
 	// EventAliasUpdated: a model alias was changed, enabled or disabled.
 	EventAliasUpdated = "alias.updated"
+	// EventTest is sent to one endpoint on request, to check it receives
+	// and verifies deliveries; nobody subscribes to it.
+	EventTest = "webhook.test"
 )
 
 // WebhookEventTypes lists every event type an endpoint may subscribe to.
@@ -127,6 +130,9 @@ type WebhookService interface {
 	// ReplayWebhookDelivery sends a delivery again (same webhook-id, same
 	// body), whatever its status.
 	ReplayWebhookDelivery(ctx context.Context, id string) (*WebhookDelivery, error)
+	// TestWebhookEndpoint queues a webhook.test event for one endpoint,
+	// sent like any other (signed, retried, logged).
+	TestWebhookEndpoint(ctx context.Context, id string) (*WebhookDelivery, error)
 }
 
 // ClaimedDelivery is a delivery a worker holds until Lease: what it sends

@@ -288,14 +288,57 @@ func (tx *Tx) emit(ctx context.Context, eventType, teamID string, data any, matc
 		return fmt.Errorf("webhook outbox: %w", err)
 	}
 	for _, ep := range endpoints {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id, status, attempts,
-			next_attempt_at, retry_from, claimed_by, claimed_until, last_status_code, last_error, delivered_at, created_at)
-			VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, '', NULL, 0, '', NULL, $5)`,
-			"dlv_"+strings.ReplaceAll(newID(), "-", ""), eventID, eventType, ep, now); err != nil {
-			return fmt.Errorf("webhook outbox: %w", err)
+		if _, err := tx.insertDelivery(ctx, eventID, eventType, ep, now); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// insertDelivery queues one event for one endpoint, due now.
+func (tx *Tx) insertDelivery(ctx context.Context, eventID, eventType, endpointID string, now time.Time) (string, error) {
+	id := "dlv_" + strings.ReplaceAll(newID(), "-", "")
+	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id, status, attempts,
+		next_attempt_at, retry_from, claimed_by, claimed_until, last_status_code, last_error, delivered_at, created_at)
+		VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, '', NULL, 0, '', NULL, $5)`,
+		id, eventID, eventType, endpointID, now); err != nil {
+		return "", fmt.Errorf("webhook outbox: %w", err)
+	}
+	return id, nil
+}
+
+// TestWebhookEndpoint queues a webhook.test event for one endpoint, active
+// or not (audited).
+func (db *DB) TestWebhookEndpoint(ctx context.Context, id string) (*gatehouse.WebhookDelivery, error) {
+	var out *gatehouse.WebhookDelivery
+	err := db.inTx(ctx, func(tx *Tx) error {
+		ep, err := db.findEndpoint(ctx, tx, id, "")
+		if err != nil {
+			return err
+		}
+		now := db.Now()
+		body, err := webhook.Body(gatehouse.EventTest, now, map[string]string{"endpoint_id": ep.ID, "url": ep.URL})
+		if err != nil {
+			return err
+		}
+		eventID := newEventID(now)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (id, type, team_id, payload, created_at) VALUES ($1, $2, '', $3, $4)`,
+			eventID, gatehouse.EventTest, body, now); err != nil {
+			return err
+		}
+		did, err := tx.insertDelivery(ctx, eventID, gatehouse.EventTest, ep.ID, now)
+		if err != nil {
+			return err
+		}
+		d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+`
+			FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE d.id = $1`, did))
+		if err != nil {
+			return err
+		}
+		out = &d.WebhookDelivery
+		return tx.audit("webhook.test", "webhook_endpoint", id, nil, map[string]any{"delivery_id": did})
+	})
+	return out, err
 }
 
 // newEventID returns "msg_", the event's time in milliseconds (12 hex

@@ -235,6 +235,17 @@ func TestDeliveriesAreSignedRetriedAndReplayed(t *testing.T) {
 		if d, _, _ := db.FindWebhookDelivery(ctx, d.ID); d.Status != gatehouse.DeliveryDelivered || d.Attempts != 4 {
 			t.Errorf("after replay: %+v", d)
 		}
+		// A test event goes to this endpoint alone, signed like the rest.
+		if _, err := db.TestWebhookEndpoint(ctx, ep.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.RunOnce(ctx); err != nil || n != 1 {
+			t.Fatalf("test event: %d sent (%v)", n, err)
+		}
+		last := rcv.requests()[len(rcv.requests())-1]
+		if !strings.Contains(string(last.body), `"type":"webhook.test"`) || last.answered != 204 {
+			t.Errorf("test event body %s answered %d", last.body, last.answered)
+		}
 	})
 }
 
