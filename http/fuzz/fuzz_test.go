@@ -78,7 +78,8 @@ func newServer(f testing.TB) *server {
 	cred := s.must("POST", "/api/provider-credentials/create", master, `{"provider": "openai", "credential_name": "c", "api_key": "sk-fuzz-credential"}`)["credential_id"].(string)
 	keyID := s.must("GET", "/api/teams/t/keys", master, "")["keys"].([]any)[0].(map[string]any)["key_id"].(string)
 	job := s.must("POST", "/api/jobs/create", s.teamKey, `{}`)["job_id"].(string)
-	s.paths = strings.NewReplacer("{alias}", "echo", "{group}", "g", "{key}", keyID, "{model}", "echo", "{team_id}", "t",
+	hook := s.must("POST", "/api/webhooks/create", master, `{"url": "https://example.com/hook", "event_types": ["*"]}`)["endpoint_id"].(string)
+	s.paths = strings.NewReplacer("/api/webhooks/{id}", "/api/webhooks/"+hook, "{alias}", "echo", "{group}", "g", "{key}", keyID, "{model}", "echo", "{team_id}", "t",
 		"/api/organizations/{id}", "/api/organizations/o", "/api/teams/{id}", "/api/teams/t", "/api/jobs/{id}", "/api/jobs/"+job,
 		"/api/provider-credentials/{id}", "/api/provider-credentials/"+cred, "/api/admin-users/{id}", "/api/admin-users/"+user)
 	return s
