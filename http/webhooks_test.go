@@ -68,6 +68,7 @@ func TestWebhookManagement(t *testing.T) {
 		if s2, _ := rot["secret"].(string); !strings.HasPrefix(s2, "whsec_") || s2 == sec {
 			t.Errorf("rotated secret %q (was %q)", s2, sec)
 		}
+		h.admin("POST", "/api/webhooks/"+id+"/test", "", http.StatusConflict)
 		h.admin("PUT", "/api/webhooks/"+id, `{"is_active": true}`, http.StatusOK)
 		ping := h.admin("POST", "/api/webhooks/"+id+"/test", "", http.StatusAccepted)
 		if ping["event_type"] != "webhook.test" || ping["status"] != "pending" || ping["endpoint_id"] != id {

@@ -307,14 +307,17 @@ func (tx *Tx) insertDelivery(ctx context.Context, eventID, eventType, endpointID
 	return id, nil
 }
 
-// TestWebhookEndpoint queues a webhook.test event for one endpoint, active
-// or not (audited).
+// TestWebhookEndpoint queues a webhook.test event for one active endpoint
+// (audited).
 func (db *DB) TestWebhookEndpoint(ctx context.Context, id string) (*gatehouse.WebhookDelivery, error) {
 	var out *gatehouse.WebhookDelivery
 	err := db.inTx(ctx, func(tx *Tx) error {
 		ep, err := db.findEndpoint(ctx, tx, id, "")
 		if err != nil {
 			return err
+		}
+		if !ep.Active {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "Webhook endpoint %s is disabled; enable it to test it.", id)
 		}
 		now := db.Now()
 		body, err := webhook.Body(gatehouse.EventTest, now, map[string]string{"endpoint_id": ep.ID, "url": ep.URL})
@@ -459,7 +462,8 @@ func scanDelivery(row interface{ Scan(...any) error }) (*gatehouse.ClaimedDelive
 // LOCKED, so concurrent workers on other replicas take other rows
 // instead of waiting; on SQLite the statement runs under the database's
 // single write lock. A claim that expired (its worker died mid-send) is
-// due again.
+// due again. Deliveries to a disabled endpoint wait, unclaimed, until it
+// is enabled again.
 func (db *DB) ClaimWebhookDeliveries(ctx context.Context, worker string, limit int, lease time.Duration) ([]*gatehouse.ClaimedDelivery, error) {
 	now := db.Now()
 	skip := ""
@@ -471,7 +475,8 @@ func (db *DB) ClaimWebhookDeliveries(ctx context.Context, worker string, limit i
 		ids = ids[:0]
 		rows, err := tx.QueryContext(ctx, `UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2
 			WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3
-				AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY next_attempt_at LIMIT $4`+skip+`)
+				AND (claimed_until IS NULL OR claimed_until < $3)
+				AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE active) ORDER BY next_attempt_at LIMIT $4`+skip+`)
 			RETURNING id`, worker, now.Add(lease), now, limit)
 		if err != nil {
 			return err

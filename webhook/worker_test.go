@@ -235,6 +235,27 @@ func TestDeliveriesAreSignedRetriedAndReplayed(t *testing.T) {
 		if d, _, _ := db.FindWebhookDelivery(ctx, d.ID); d.Status != gatehouse.DeliveryDelivered || d.Attempts != 4 {
 			t.Errorf("after replay: %+v", d)
 		}
+		// While the endpoint is disabled its deliveries wait; enabled,
+		// they go.
+		off, on := false, true
+		if _, err := db.UpdateWebhookEndpoint(ctx, ep.ID, gatehouse.WebhookEndpointUpdate{Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ReplayWebhookDelivery(ctx, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.TestWebhookEndpoint(ctx, ep.ID); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
+			t.Errorf("testing a disabled endpoint: %v", err)
+		}
+		if n, err := w.RunOnce(ctx); err != nil || n != 0 {
+			t.Errorf("%d deliveries claimed for a disabled endpoint (%v)", n, err)
+		}
+		if _, err := db.UpdateWebhookEndpoint(ctx, ep.ID, gatehouse.WebhookEndpointUpdate{Active: &on}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.RunOnce(ctx); err != nil || n != 1 {
+			t.Errorf("%d deliveries claimed once enabled again (%v)", n, err)
+		}
 		// A test event goes to this endpoint alone, signed like the rest.
 		if _, err := db.TestWebhookEndpoint(ctx, ep.ID); err != nil {
 			t.Fatal(err)
