@@ -283,7 +283,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Navigate(s.URL+"/admin/aliases/echo?switch_to=mock/fixed"),
 		chromedp.WaitVisible(chromedp.CSS(`#switch-compare`)),
 		chromedp.Click(chromedp.CSS(`#confirm-switch`)),
-		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(@class, "flash") and contains(., "now serves")]`)),
 		text(`#alias-model`, &model),
 	)
 	if model != "mock/fixed" || s.api("GET", "/api/model-aliases/echo", "", 200)["litellm_model"] != "mock/fixed" {
@@ -320,7 +320,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	step(t, ctx, "revoke key",
 		chromedp.Navigate(s.URL+"/admin/teams/acme-prod"),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[data-key=%q]`, second[:12]))),
-		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(@class, "flash") and contains(., "revoked")]`)),
 		text(`.flash`, &flash),
 	)
 	if !strings.Contains(flash, "revoked") {
@@ -334,7 +334,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#add-credits`), "25"),
 		chromedp.SendKeys(chromedp.CSS(`#add-reason`), "console top-up"),
 		chromedp.Click(chromedp.CSS(`#add-credits-btn`)),
-		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(@class, "flash") and contains(., "Credits recorded")]`)),
 		text(`#ledger tbody`, &ledger),
 		text(`#balance`, &balance),
 	)
