@@ -298,6 +298,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	if s.api("GET", "/api/model-aliases/echo", "", 200)["active"] != false {
 		t.Fatal("the alias disabled in the console is still active in the API")
 	}
+	// A few catalogue aliases beside it, as an operator's list looks.
+	for i, prov := range []string{"openai", "anthropic", "gemini", "groq", "mistral"} {
+		if models := catalog.Default().Models(prov); len(models) > 0 {
+			s.api("POST", "/api/model-aliases/create", fmt.Sprintf(`{"alias":%q,"litellm_model":%q,"fallbacks":["echo"]}`,
+				[]string{"smart", "writer", "vision", "fast", "cheap"}[i], prov+"/"+models[len(models)/2].Name), 201)
+		}
+	}
 	step(t, ctx, "alias list", chromedp.Navigate(s.URL+"/admin/aliases"), chromedp.WaitVisible(chromedp.CSS(`table`)))
 	screenshot(t, ctx, "console-aliases.png")
 	step(t, ctx, "enable alias again",
