@@ -632,7 +632,11 @@ func TestConsoleOverview(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o.Organizations != 1 || o.Teams != 2 || o.CallsToday < 2 || o.ErrorsToday < 1 || o.CallsMonth < o.CallsToday {
+		month, err := db.FleetUsage(context.Background(), time.Now().UTC().AddDate(0, 0, -40), time.Now().UTC().AddDate(0, 0, 1))
+		if err != nil || month.Calls != o.CallsToday || month.FailedCalls != o.ErrorsToday {
+			t.Fatalf("fleet usage over 40 days %+v (err %v), today %+v", month, err, o)
+		}
+		if o.Organizations != 1 || o.Teams != 2 || o.CallsToday != 2 || o.ErrorsToday != 1 || o.SpendTodayMicros != 0 {
 			t.Fatalf("overview: %+v", o)
 		}
 		if len(o.LowCredit) != 2 || o.LowCredit[0].ID != "poor" {

@@ -87,8 +87,9 @@ type Deps struct {
 // Server serves the console.
 type Server struct {
 	Deps
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	settled settledCache
 }
 
 // sessionTTL matches the API's admin sessions.

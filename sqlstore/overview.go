@@ -13,29 +13,20 @@ var _ gatehouse.OverviewService = (*DB)(nil)
 // Overview answers the console's first page. Each figure reads an index
 // (migration 00009): the day's usage rows through usage_daily_day, the
 // teams lowest on credits through teams_remaining, the latest failures
-// through llm_calls_errors. The month's figures sum the month's daily
-// rollup rows, so their cost grows with the fleet's active team-days,
-// never with its calls.
+// through llm_calls_errors. The month's figures are left to FleetUsage,
+// whose cost grows with the fleet's active team-days.
 func (db *DB) Overview(ctx context.Context, now time.Time) (*gatehouse.Overview, error) {
 	now = now.UTC()
 	o := &gatehouse.Overview{}
 	if err := db.sql.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM organizations), (SELECT COUNT(*) FROM teams)`).Scan(&o.Organizations, &o.Teams); err != nil {
 		return nil, err
 	}
-	sum := func(since, until string, calls, failed, spend *int64) error {
-		var c, f, s sql.NullInt64
-		err := db.sql.QueryRowContext(ctx, `SELECT SUM(calls), SUM(failed_calls), SUM(cost_micro_usd) FROM usage_daily WHERE day >= $1 AND day < $2`, since, until).Scan(&c, &f, &s)
-		*calls, *failed, *spend = c.Int64, f.Int64, s.Int64
-		return err
-	}
-	today := now.Format(dayFormat)
-	if err := sum(today, now.AddDate(0, 0, 1).Format(dayFormat), &o.CallsToday, &o.ErrorsToday, &o.SpendTodayMicros); err != nil {
+	day := now.Truncate(24 * time.Hour)
+	t, err := db.FleetUsage(ctx, day, day.AddDate(0, 0, 1))
+	if err != nil {
 		return nil, err
 	}
-	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	if err := sum(month.Format(dayFormat), month.AddDate(0, 1, 0).Format(dayFormat), &o.CallsMonth, &o.ErrorsMonth, &o.SpendMonthMicros); err != nil {
-		return nil, err
-	}
+	o.CallsToday, o.ErrorsToday, o.SpendTodayMicros = t.Calls, t.FailedCalls, t.CostMicroUSD
 	rows, err := db.sql.QueryContext(ctx, `SELECT id FROM teams WHERE status = 'active' ORDER BY (credits_balance - credits_held) LIMIT 10`)
 	if err != nil {
 		return nil, err
@@ -76,4 +67,15 @@ func (db *DB) Overview(ctx context.Context, now time.Time) (*gatehouse.Overview,
 		o.RecentErrors = append(o.RecentErrors, c)
 	}
 	return o, rows.Err()
+}
+
+// FleetUsage sums usage_daily over whole UTC days through usage_daily_day
+// (covering on PostgreSQL and SQLite).
+func (db *DB) FleetUsage(ctx context.Context, since, until time.Time) (gatehouse.UsageTotals, error) {
+	var t gatehouse.UsageTotals
+	var c, f, s sql.NullInt64
+	err := db.sql.QueryRowContext(ctx, `SELECT SUM(calls), SUM(failed_calls), SUM(cost_micro_usd) FROM usage_daily WHERE day >= $1 AND day < $2`,
+		since.UTC().Format(dayFormat), until.UTC().Format(dayFormat)).Scan(&c, &f, &s)
+	t.Calls, t.FailedCalls, t.CostMicroUSD = c.Int64, f.Int64, s.Int64
+	return t, err
 }
