@@ -99,3 +99,17 @@ type OverviewService interface {
 	// team-days in the range, so callers cache days that have ended.
 	FleetUsage(ctx context.Context, since, until time.Time) (UsageTotals, error)
 }
+
+// UsageReport is usage over whole UTC days, by day and by alias.
+type UsageReport struct {
+	Totals  UsageTotals
+	ByDay   []UsageGroup
+	ByModel []UsageGroup
+}
+
+// UsageReportService reports usage beyond one team.
+type UsageReportService interface {
+	// OrganizationUsage sums the daily rollups of an organization's
+	// teams over the UTC days of [since, until).
+	OrganizationUsage(ctx context.Context, orgID string, since, until time.Time) (*UsageReport, error)
+}

@@ -639,6 +639,11 @@ func TestConsoleOverview(t *testing.T) {
 		if o.Organizations != 1 || o.Teams != 2 || o.CallsToday != 2 || o.ErrorsToday != 1 || o.SpendTodayMicros != 0 {
 			t.Fatalf("overview: %+v", o)
 		}
+		now := time.Now().UTC()
+		rep, err := db.OrganizationUsage(context.Background(), "org_o", now.AddDate(0, 0, -1), now.AddDate(0, 0, 1))
+		if err != nil || rep.Totals.Calls != 2 || rep.Totals.FailedCalls != 1 || len(rep.ByModel) != 1 || rep.ByModel[0].Key != "echo" || len(rep.ByDay) != 1 {
+			t.Fatalf("organization usage: %+v (err %v)", rep, err)
+		}
 		if len(o.LowCredit) != 2 || o.LowCredit[0].ID != "poor" {
 			t.Fatalf("teams low on credits, fewest first: %v", o.LowCredit)
 		}
@@ -679,7 +684,7 @@ func TestConsolePages(t *testing.T) {
 	pages := []string{"/admin/", "/admin/aliases", "/admin/aliases?q=ech&show=active", "/admin/aliases/echo", "/admin/aliases/echo?switch_to=openai/gpt-4o-mini",
 		"/admin/groups", "/admin/groups/g", "/admin/orgs", "/admin/orgs/org_p", "/admin/teams", "/admin/teams?org=org_p&status=active",
 		"/admin/teams/tp", "/admin/teams/tp?kind=allocation", "/admin/teams/tp/jobs", "/admin/teams/tp/jobs?status=completed&since=2020-01-01&until=2099-01-01",
-		"/admin/teams/tp/jobs/" + job, "/admin/usage", "/admin/usage?team=tp", "/admin/credentials"}
+		"/admin/teams/tp/jobs/" + job, "/admin/usage", "/admin/usage?team=tp", "/admin/usage?org=org_p&since=2020-01-01", "/admin/credentials"}
 	for _, p := range append(pages, "/admin/aliases/new", "/admin/aliases/echo/delete", "/admin/audit", "/admin/audit?action=alias.update", "/admin/users") {
 		if resp, body := owner.get(p); resp.StatusCode != 200 || !strings.Contains(body, "</main>") {
 			t.Errorf("owner GET %s: %d", p, resp.StatusCode)
@@ -698,8 +703,17 @@ func TestConsolePages(t *testing.T) {
 	if _, body := owner.get("/admin/aliases/backup/delete"); !strings.Contains(body, "<strong>echo</strong>") {
 		t.Error("deleting backup does not warn that echo falls back to it")
 	}
-	if resp, body := owner.get("/admin/usage.csv?team=tp"); resp.StatusCode != 200 || !strings.HasPrefix(body, "group,key,jobs,calls") || !strings.Contains(body, "model,echo,") {
+	if resp, body := owner.get("/admin/usage.csv?team=tp"); resp.StatusCode != 200 || !strings.HasPrefix(body, "group,key,jobs,calls") || !strings.Contains(body, "model,echo,0,1,0,") {
 		t.Errorf("usage CSV: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := owner.get("/admin/usage.csv?org=org_p"); resp.StatusCode != 200 || !strings.Contains(body, "total,org_p,0,1,0,") || !strings.Contains(body, "model,echo,0,1,0,") {
+		t.Errorf("organization usage CSV: %d %q", resp.StatusCode, body)
+	}
+	if _, body := owner.get("/admin/usage"); !strings.Contains(body, `<td>mock</td><td class="n">1</td>`) {
+		t.Error("the fleet view does not count the call under its provider")
+	}
+	if resp, _ := owner.get("/admin/usage?org=nope"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("usage of a missing organization: %d", resp.StatusCode)
 	}
 
 	csrf := owner.csrf("/admin/")

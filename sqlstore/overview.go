@@ -79,3 +79,59 @@ func (db *DB) FleetUsage(ctx context.Context, since, until time.Time) (gatehouse
 	t.Calls, t.FailedCalls, t.CostMicroUSD = c.Int64, f.Int64, s.Int64
 	return t, err
 }
+
+var _ gatehouse.UsageReportService = (*DB)(nil)
+
+// OrganizationUsage reads each of the organization's teams' daily rollups
+// for the range (teams_organization, then usage_daily's primary key per
+// team): its cost grows with the organization's teams and days, never
+// with its calls. Credits are charged per job and are not in the rollups,
+// so the report has none.
+func (db *DB) OrganizationUsage(ctx context.Context, orgID string, since, until time.Time) (*gatehouse.UsageReport, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT u.day, u.alias, SUM(u.calls), SUM(u.failed_calls), SUM(u.prompt_tokens), SUM(u.completion_tokens),
+		SUM(u.total_tokens), SUM(u.cost_micro_usd), SUM(u.client_cost_micro_usd)
+		FROM teams t JOIN usage_daily u ON u.team_id = t.id
+		WHERE t.organization_id = $1 AND u.day >= $2 AND u.day < $3
+		GROUP BY u.day, u.alias ORDER BY u.day, u.alias`,
+		orgID, since.UTC().Format(dayFormat), until.UTC().Format(dayFormat))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	rep := &gatehouse.UsageReport{}
+	byModel := map[string]*gatehouse.UsageGroup{}
+	var order []string
+	for rows.Next() {
+		var day, alias string
+		var t gatehouse.UsageTotals
+		if err := rows.Scan(&day, &alias, &t.Calls, &t.FailedCalls, &t.PromptTokens, &t.CompletionTokens, &t.TotalTokens, &t.CostMicroUSD, &t.ClientCostMicroUSD); err != nil {
+			return nil, err
+		}
+		if n := len(rep.ByDay); n == 0 || rep.ByDay[n-1].Key != day {
+			rep.ByDay = append(rep.ByDay, gatehouse.UsageGroup{Key: day})
+		}
+		addTotals(&rep.ByDay[len(rep.ByDay)-1].UsageTotals, t)
+		g, ok := byModel[alias]
+		if !ok {
+			g = &gatehouse.UsageGroup{Key: alias}
+			byModel[alias] = g
+			order = append(order, alias)
+		}
+		addTotals(&g.UsageTotals, t)
+		addTotals(&rep.Totals, t)
+	}
+	for _, a := range order {
+		rep.ByModel = append(rep.ByModel, *byModel[a])
+	}
+	return rep, rows.Err()
+}
+
+func addTotals(dst *gatehouse.UsageTotals, t gatehouse.UsageTotals) {
+	dst.Calls += t.Calls
+	dst.FailedCalls += t.FailedCalls
+	dst.PromptTokens += t.PromptTokens
+	dst.CompletionTokens += t.CompletionTokens
+	dst.TotalTokens += t.TotalTokens
+	dst.CostMicroUSD += t.CostMicroUSD
+	dst.ClientCostMicroUSD += t.ClientCostMicroUSD
+}
