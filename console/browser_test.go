@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -376,6 +378,60 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("usage totals: %q", totals)
 	}
 	screenshot(t, ctx, "console-usage.png")
+
+	// Readable on a phone, light and dark themes, nothing inline for the
+	// CSP to block, and every read page without JavaScript.
+	media := func(scheme string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+			return err
+		})
+	}
+	var fits, clean bool
+	var light, dark string
+	step(t, ctx, "phone and themes",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(s.URL+"/admin/teams/acme-prod"),
+		chromedp.WaitVisible(chromedp.CSS(`#balance`)),
+		into(&fits, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth + 1`)),
+		chromedp.ResetViewport(),
+		into(&clean, chromedp.Evaluate[bool](`document.querySelectorAll('[style]').length === 0 && [...document.scripts].every(s => s.src) && [...document.querySelectorAll('*')].every(e => [...e.attributes].every(a => !a.name.startsWith('on')))`)),
+		media("light"),
+		into(&light, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`)),
+		media("dark"),
+		into(&dark, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`)),
+		media(""),
+	)
+	if !fits {
+		t.Error("the team page is wider than a phone's screen")
+	}
+	if !clean {
+		t.Error("a page carries inline style, inline script or an event handler attribute")
+	}
+	if light == dark || dark != "rgb(21, 23, 26)" {
+		t.Errorf("themes: light %s, dark %s", light, dark)
+	}
+	var noJS string
+	step(t, ctx, "pages without JavaScript",
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}),
+		chromedp.Navigate(s.URL+"/admin/aliases"),
+		chromedp.WaitVisible(chromedp.CSS(`table`)),
+		chromedp.Navigate(s.URL+"/admin/teams/acme-prod/jobs"),
+		chromedp.WaitVisible(chromedp.CSS(`#jobs`)),
+		chromedp.Navigate(s.URL+"/admin/usage?team=acme-prod"),
+		chromedp.WaitVisible(chromedp.CSS(`svg.chart`)),
+		text(`#usage-totals`, &noJS),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
+			return err
+		}),
+	)
+	if !strings.Contains(noJS, "Calls") {
+		t.Errorf("usage without JavaScript: %q", noJS)
+	}
 
 	// Sign out, then the viewer: no mutating controls.
 	step(t, ctx, "sign out",
