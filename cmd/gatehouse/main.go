@@ -35,6 +35,8 @@ commands:
   serve            run the gateway
   migrate up       apply pending database migrations
   migrate status   list migrations and whether each is applied
+  import litellm FILE [--dry-run]
+                   import a LiteLLM config's models, deployments and router settings
   version          print the version
 
 Run "gatehouse <command> -h" for a command's flags.
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "gatehouse", gatehouse.Version)
 		return nil

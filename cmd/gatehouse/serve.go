@@ -61,7 +61,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return err
 		}
-		if _, err := litellm.Import(ctx, db, models, lc, logger); err != nil {
+		if _, err := litellm.Import(ctx, db, models, lc, litellm.Options{Logger: logger}); err != nil {
 			return fmt.Errorf("import %s: %w", cfg.LiteLLMConfig, err)
 		}
 	}
