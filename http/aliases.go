@@ -139,14 +139,14 @@ func (req aliasRequest) deployments() (*[]gatehouse.Deployment, error) {
 // numRetries decodes the optional num_retries field; explicit null
 // restores the default.
 func (req aliasRequest) numRetries() (set bool, n *int, err error) {
-	if req.NumRetries == nil {
+	if len(req.NumRetries) == 0 {
 		return false, nil, nil
 	}
-	if string(*req.NumRetries) == "null" {
+	if string(req.NumRetries) == "null" {
 		return true, nil, nil
 	}
 	var v int
-	if err := json.Unmarshal(*req.NumRetries, &v); err != nil {
+	if err := json.Unmarshal(req.NumRetries, &v); err != nil {
 		return false, nil, gatehouse.FieldErrorf("num_retries", "num_retries must be a whole number or null.")
 	}
 	return true, &v, nil
@@ -164,7 +164,9 @@ type aliasRequest struct {
 	// them litellm_model is the alias's one deployment.
 	Deployments     *[]deploymentRequest `json:"deployments"`
 	RoutingStrategy *string              `json:"routing_strategy"`
-	NumRetries      *json.RawMessage     `json:"num_retries"`
+	// NumRetries is raw so that an explicit null (restore the default)
+	// differs from absence (a *json.RawMessage would be nil for both).
+	NumRetries json.RawMessage `json:"num_retries"`
 }
 
 // pricing decodes the optional pricing field; explicit null clears it.

@@ -99,7 +99,7 @@ func (s *server) routes() []route {
 		{"GET", "/api/jobs/{id}/costs", teamOrViewer, "A job's costs and calls (a team key: its own team's jobs; admins: any)", handleJobCosts(s.Jobs), nil, onePaged(jobCostsResponse{})},
 		{"GET", "/api/teams/{team_id}/jobs", teamOrViewer, "List a team's jobs (its own key, or an admin)", handleTeamJobs(st, s.Jobs), nil, pages("jobs", gatehouse.Job{})},
 
-		{"GET", "/api/teams/{team_id}/usage", teamOrViewer, "A team's usage by month (?period=YYYY-MM) or range (?since=&until=): totals, by job type, by model, by day", handleTeamUsage(st, s.Now), nil, one(teamUsageResponse{})},
+		{"GET", "/api/teams/{team_id}/usage", teamOrViewer, "A team's usage by month (?period=YYYY-MM) or range (?since=&until=): totals, by job type, by model, by day, and by serving deployment with ?by=deployment", handleTeamUsage(st, s.Now), nil, one(teamUsageResponse{})},
 		{"GET", "/api/credits/teams/{team_id}/balance", teamOrViewer, "A team's credits (its own key, or an admin)", handleBalance(st), nil, one(balanceResponse{})},
 		{"GET", "/api/credits/teams/{team_id}/transactions", teamOrViewer, "A team's credit ledger, newest first (its own key, or an admin)", handleTransactions(st), nil, pages("transactions", gatehouse.LedgerEntry{})},
 		{"POST", "/api/credits/teams/{team_id}/add", admin, "Add credits", handleGrant(st, gatehouse.LedgerAllocation), grantRequest{}, nil},
