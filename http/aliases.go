@@ -157,7 +157,7 @@ type aliasRequest struct {
 	LiteLLMModel *string             `json:"litellm_model"`
 	Description  *string             `json:"description"`
 	Active       *bool               `json:"active"`
-	Pricing      *json.RawMessage    `json:"pricing"`
+	Pricing      json.RawMessage     `json:"pricing"` // raw: null clears, absence keeps
 	Fallbacks    *[]string           `json:"fallbacks"`
 	Metadata     *gatehouse.Metadata `json:"metadata"`
 	// Deployments, when given, replace the alias's deployments; without
@@ -171,10 +171,10 @@ type aliasRequest struct {
 
 // pricing decodes the optional pricing field; explicit null clears it.
 func (req aliasRequest) pricing() (set bool, p *gatehouse.Pricing, err error) {
-	if req.Pricing == nil {
+	if len(req.Pricing) == 0 {
 		return false, nil, nil
 	}
-	if string(*req.Pricing) == "null" {
+	if string(req.Pricing) == "null" {
 		return true, nil, nil
 	}
 	// Decoded inside a {"pricing": …} wrapper so errors name the field
@@ -182,7 +182,7 @@ func (req aliasRequest) pricing() (set bool, p *gatehouse.Pricing, err error) {
 	var wrap struct {
 		Pricing pricingJSON `json:"pricing"`
 	}
-	if err := decodeBytes(append(append([]byte(`{"pricing":`), *req.Pricing...), '}'), &wrap); err != nil {
+	if err := decodeBytes(append(append([]byte(`{"pricing":`), req.Pricing...), '}'), &wrap); err != nil {
 		return false, nil, err
 	}
 	pj := wrap.Pricing

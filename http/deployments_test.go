@@ -438,11 +438,24 @@ func TestDeploymentManagementAPI(t *testing.T) {
 		if upd["litellm_model"] != "openai/gpt-4.1" || upd["num_retries"] != nil || len(upd["deployments"].([]any)) != 1 {
 			t.Errorf("after replacing deployments: %v", upd)
 		}
+		// pricing: null clears an alias's price (absence keeps it).
+		priced := h.admin("PUT", "/api/model-aliases/seed", `{"pricing": {"input_per_million": "1", "output_per_million": "2"}}`, 200)
+		kept := h.admin("PUT", "/api/model-aliases/seed", `{"description": "d"}`, 200)
+		cleared := h.admin("PUT", "/api/model-aliases/seed", `{"pricing": null}`, 200)
+		if priced["pricing"] == nil || kept["pricing"] == nil || cleared["pricing"] != nil {
+			t.Errorf("pricing set %v, kept %v, cleared %v", priced["pricing"], kept["pricing"], cleared["pricing"])
+		}
 		audit := h.admin("GET", "/api/audit-log?action=alias.update", "", 200)
-		entries := audit["entries"].([]any)
-		if len(entries) == 0 || !strings.Contains(fmt.Sprint(entries[0].(map[string]any)["after"]), "only") ||
-			!strings.Contains(fmt.Sprint(entries[0].(map[string]any)["before"]), "east") {
-			t.Errorf("audit of the update does not show the deployments: %v", entries)
+		var entry map[string]any
+		for _, e := range audit["entries"].([]any) {
+			if e.(map[string]any)["resource_id"] == "multi" {
+				entry = e.(map[string]any)
+				break
+			}
+		}
+		if entry == nil || !strings.Contains(fmt.Sprint(entry["after"]), "deployment_id:only") ||
+			!strings.Contains(fmt.Sprint(entry["before"]), "deployment_id:east") || !strings.Contains(fmt.Sprint(entry["before"]), "input_per_million:2.50") {
+			t.Errorf("audit of the update does not show the deployments: %v", entry)
 		}
 		spec := h.do("GET", "/openapi.json", "", "")
 		for _, want := range []string{`"deployments"`, `"routing_strategy"`, `"deployment_id"`, `"by_deployment"`} {
