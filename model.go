@@ -62,6 +62,8 @@ type AccessGroup struct {
 type AliasFilter struct {
 	Provider string
 	Active   *bool
+	// Search keeps aliases whose name or provider model contains it.
+	Search string
 	Page
 }
 

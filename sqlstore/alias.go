@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-llm/gatehouse"
 )
@@ -126,6 +127,10 @@ func (db *DB) ListAliases(ctx context.Context, f gatehouse.AliasFilter) ([]*gate
 	if f.Active != nil {
 		w.add("active = ?", *f.Active)
 	}
+	if f.Search != "" {
+		pat := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Search)) + "%"
+		w.addN(`(alias LIKE ? ESCAPE '\' OR LOWER(litellm_model) LIKE ? ESCAPE '\')`, pat, pat)
+	}
 	total, err := db.count(ctx, db.sql, "model_aliases", &w)
 	if err != nil {
 		return nil, 0, err
@@ -223,6 +228,9 @@ func (db *DB) UpdateAlias(ctx context.Context, name string, upd gatehouse.AliasU
 			action = map[bool]string{true: "alias.enable", false: "alias.disable"}[*upd.Active]
 		}
 		tx.changed(gatehouse.ChangeAlias, name)
+		if err := tx.aliasUpdated(ctx, action, before, &a); err != nil { // webhook event (webhook.go)
+			return err
+		}
 		return tx.audit(action, "alias", name, before, a)
 	})
 	return out, err

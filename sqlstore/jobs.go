@@ -441,9 +441,13 @@ func (tx *Tx) endJob(ctx context.Context, j *gatehouse.Job, status, errorMessage
 		reserved = 0
 	}
 	now := tx.db.Now()
-	return scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = $1, error_message = $2, metadata = $3, charged = charged + $4,
+	ended, err := scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = $1, error_message = $2, metadata = $3, charged = charged + $4,
 		reserved = $5, updated_at = $6, completed_at = $6 WHERE id = $7 RETURNING `+jobColumns,
 		status, errorMessage, jsonText(j.Metadata, "{}"), -amount, reserved, now, jobID))
+	if err != nil {
+		return nil, err
+	}
+	return ended, tx.jobEnded(ctx, ended) // webhook event (webhook.go)
 }
 
 // ExpireJobs fails every job still open after maxAge, releasing its
