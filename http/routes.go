@@ -81,6 +81,7 @@ func (s *server) routes() []route {
 		{"GET", "/api/webhooks/{id}", admin, "Get a webhook endpoint", handleWebhookGet(st), nil, one(gatehouse.WebhookEndpoint{})},
 		{"PUT", "/api/webhooks/{id}", admin, "Update a webhook endpoint (partial)", handleWebhookUpdate(st), webhookRequest{}, one(gatehouse.WebhookEndpoint{})},
 		{"POST", "/api/webhooks/{id}/rotate-secret", admin, "Replace an endpoint's signing secret (answered this once)", handleWebhookRotate(st), rotateSecretRequest{}, one(webhookSecretJSON{})},
+		{"POST", "/api/webhooks/{id}/test", admin, "Queue a signed webhook.test event for this endpoint (see the delivery log for the outcome)", handleWebhookTest(st), nil, one(deliveryJSON{})},
 		{"DELETE", "/api/webhooks/{id}", admin, "Delete a webhook endpoint (its pending deliveries are failed)", handleWebhookDelete(st), nil, nil},
 		{"GET", "/api/webhook-deliveries", admin, "The delivery log, newest first (?endpoint_id=&status=&event_type=)", handleDeliveryList(st), nil, many("deliveries", gatehouse.WebhookDelivery{})},
 		{"GET", "/api/webhook-deliveries/{id}", admin, "One delivery with its attempts", handleDeliveryGet(st), nil, one(deliveryJSON{})},

@@ -53,6 +53,7 @@ type Config struct {
 	WebhookTimeout      time.Duration
 	WebhookRetryBase    time.Duration
 	WebhookRetryWindow  time.Duration
+	WebhookRetention    time.Duration
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -188,6 +189,8 @@ var settings = []setting{
 		func(c *Config, v string) error { return setDuration(&c.WebhookRetryBase, v, time.Millisecond, "5s") }},
 	{"webhook_retry_window", "24h", "how long after an event (or its replay) failed deliveries are retried before they are marked failed",
 		func(c *Config, v string) error { return setDuration(&c.WebhookRetryWindow, v, time.Second, "24h") }},
+	{"webhook_retention", "720h", "how long delivered and failed webhook deliveries (and their events) stay in the delivery log before they are pruned",
+		func(c *Config, v string) error { return setDuration(&c.WebhookRetention, v, time.Hour, "720h") }},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)

@@ -129,7 +129,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// delivery to one of them at a time.
 		hooks := webhook.NewWorker(db, webhook.Options{ID: db.Instance, Logger: logger,
 			Client:  webhook.NewClient(cfg.WebhookAllowPrivate, cfg.WebhookTimeout),
-			Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, RetryFor: cfg.WebhookRetryWindow})
+			Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, RetryFor: cfg.WebhookRetryWindow,
+			Retention: cfg.WebhookRetention})
 		background.Go(func() { hooks.Run(backgroundCtx) })
 	}
 
