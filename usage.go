@@ -64,8 +64,24 @@ type TeamUsage struct {
 	ByDay         []UsageGroup `json:"by_day"`
 }
 
+// DeploymentUsage is the usage one deployment served for a team.
+type DeploymentUsage struct {
+	ServedAlias   string `json:"served_by"`
+	DeploymentID  string `json:"deployment_id"`
+	Provider      string `json:"provider"`
+	ProviderModel string `json:"provider_model"`
+	CredentialID  string `json:"credential_id"`
+	Region        string `json:"region"`
+	UsageTotals
+}
+
 // UsageService reports usage.
 type UsageService interface {
+	// TeamUsageByDeployment sums a team's calls in [since, until) per
+	// deployment that served them. It reads the calls themselves (the
+	// rollups are per alias), so it costs in proportion to the calls in
+	// the range and is asked for explicitly.
+	TeamUsageByDeployment(ctx context.Context, teamID string, since, until time.Time) ([]DeploymentUsage, error)
 	// AliasUsage sums the calls made by naming each alias.
 	AliasUsage(ctx context.Context, aliases []string) (map[string]AliasUsage, error)
 	TeamUsage(ctx context.Context, teamID string, since, until time.Time) (*TeamUsage, error)

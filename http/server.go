@@ -36,6 +36,7 @@ type Store interface {
 	gatehouse.AuditService
 	gatehouse.CreditService
 	gatehouse.UsageService
+	gatehouse.WebhookService
 }
 
 // CredentialTester checks that a provider accepts a credential without

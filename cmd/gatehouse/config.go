@@ -47,6 +47,13 @@ type Config struct {
 	UpstreamFirstByteTimeout time.Duration
 	UpstreamIdleTimeout      time.Duration
 	UpstreamMaxBody          int64
+	// Webhook delivery (see the webhook package).
+	WebhookDeliver      bool
+	WebhookAllowPrivate bool
+	WebhookTimeout      time.Duration
+	WebhookRetryBase    time.Duration
+	WebhookRetryWindow  time.Duration
+	WebhookRetention    time.Duration
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -172,6 +179,18 @@ var settings = []setting{
 			c.UpstreamMaxBody = n
 			return nil
 		}},
+	{"webhook_deliver", "true", "deliver webhook events from this replica (each event is still sent once: replicas claim deliveries); false leaves delivery to the others",
+		func(c *Config, v string) error { return setBool(&c.WebhookDeliver, v) }},
+	{"webhook_allow_private", "false", "allow webhook endpoints on loopback, private (RFC 1918, unique-local), link-local and other internal addresses; checked when connecting, after DNS resolution",
+		func(c *Config, v string) error { return setBool(&c.WebhookAllowPrivate, v) }},
+	{"webhook_timeout", "10s", "longest one webhook delivery attempt may take, connection to answer; a slower receiver's attempt fails and is retried",
+		func(c *Config, v string) error { return setDuration(&c.WebhookTimeout, v, 100*time.Millisecond, "10s") }},
+	{"webhook_retry_base", "5s", "wait after a webhook delivery's first failed attempt, doubled after each further one (at most 2h between attempts)",
+		func(c *Config, v string) error { return setDuration(&c.WebhookRetryBase, v, time.Millisecond, "5s") }},
+	{"webhook_retry_window", "24h", "how long after an event (or its replay) failed deliveries are retried before they are marked failed",
+		func(c *Config, v string) error { return setDuration(&c.WebhookRetryWindow, v, time.Second, "24h") }},
+	{"webhook_retention", "720h", "how long delivered and failed webhook deliveries (and their events) stay in the delivery log before they are pruned",
+		func(c *Config, v string) error { return setDuration(&c.WebhookRetention, v, time.Hour, "720h") }},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -181,6 +200,16 @@ var settings = []setting{
 			c.ShutdownTimeout = d
 			return nil
 		}},
+}
+
+// setBool parses true or false into *b.
+func setBool(b *bool, v string) error {
+	parsed, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	*b = parsed
+	return nil
 }
 
 // setDuration parses a duration of at least least into *d.

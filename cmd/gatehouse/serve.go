@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
 	"github.com/gatehouse-llm/gatehouse/state"
+	"github.com/gatehouse-llm/gatehouse/webhook"
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 )
@@ -61,7 +62,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return err
 		}
-		if _, err := litellm.Import(ctx, db, models, lc, logger); err != nil {
+		if _, err := litellm.Import(ctx, db, models, lc, litellm.Options{Logger: logger}); err != nil {
 			return fmt.Errorf("import %s: %w", cfg.LiteLLMConfig, err)
 		}
 	}
@@ -96,14 +97,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	registry := gateway.DefaultRegistry()
 	endpoints := gateway.NewEndpoints(getenv, gateway.Timeouts{Connect: gateway.DefaultTimeouts.Connect,
 		FirstByte: cfg.UpstreamFirstByteTimeout, Idle: cfg.UpstreamIdleTimeout, MaxBody: cfg.UpstreamMaxBody})
-	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout})
-	recorder := sqlstore.NewRecorder(db, logger)
-	defer recorder.Close() // after the server has drained: every in-flight call is recorded
 	limiter, closeLimiter, err := newLimiter(cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer closeLimiter()
+	// Deployments' rpm/tpm limits share the teams' limiter (Redis when
+	// configured), so they hold across replicas.
+	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout, Limiter: limiter})
+	recorder := sqlstore.NewRecorder(db, logger)
+	defer recorder.Close() // after the server has drained: every in-flight call is recorded
 	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models, StoreBodies: cfg.StoreBodies,
 		Limits: &gateway.RateLimits{Limiter: limiter, Logger: logger}, ReserveOutputTokens: cfg.ReserveOutputTokens}
 	if cfg.ReserveOutputTokens == 0 {
@@ -120,6 +123,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	background.Go(func() {
 		db.RunRefillsEvery(backgroundCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 	})
+
+	if cfg.WebhookDeliver {
+		// Every replica delivers; claims in the database keep each
+		// delivery to one of them at a time.
+		hooks := webhook.NewWorker(db, webhook.Options{ID: db.Instance, Logger: logger,
+			Client:  webhook.NewClient(cfg.WebhookAllowPrivate, cfg.WebhookTimeout),
+			Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, RetryFor: cfg.WebhookRetryWindow,
+			Retention: cfg.WebhookRetention})
+		background.Go(func() { hooks.Run(backgroundCtx) })
+	}
 
 	handler := ghttp.NewServer(ghttp.Deps{
 		Logger:            logger,
