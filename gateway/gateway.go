@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse"
 	"github.com/gatehouse-llm/gatehouse/provider"
 	"github.com/gatehouse-llm/gatehouse/state"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // RetryPolicy decides how often and how patiently a failed upstream call
@@ -44,6 +45,9 @@ type Gateway struct {
 	TotalTimeout time.Duration
 	// sleep waits between retries; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
+	// observer and tracer are Options.Observer and Options.Tracer.
+	observer Observer
+	tracer   trace.Tracer
 }
 
 // Options configure a Gateway.
@@ -56,6 +60,12 @@ type Options struct {
 	BreakerOpenFor   time.Duration
 	Logger           *slog.Logger
 	Now              func() time.Time
+	// Observer hears every upstream attempt and refusal (metrics); nil
+	// hears nothing.
+	Observer Observer
+	// Tracer, when set, gives each admission and upstream attempt a span
+	// (traces off: nil, and no cost).
+	Tracer trace.Tracer
 }
 
 // New returns a gateway.
@@ -79,7 +89,7 @@ func New(reg *Registry, eps *Endpoints, st *state.State, o Options) *Gateway {
 		o.Now = time.Now
 	}
 	return &Gateway{registry: reg, endpoints: eps, state: st, retry: o.Retry, logger: o.Logger, TotalTimeout: o.TotalTimeout,
-		breakers: newBreakers(o.Now, o.BreakerThreshold, o.BreakerOpenFor), sleep: sleepCtx}
+		breakers: newBreakers(o.Now, o.BreakerThreshold, o.BreakerOpenFor), sleep: sleepCtx, observer: o.Observer, tracer: o.Tracer}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -237,15 +247,18 @@ func (g *Gateway) run(ctx context.Context, caller *state.Caller, aliasName strin
 		}
 		if ok, wait := g.breakers.allow(p.breaker, team); !ok {
 			lastErr = &circuitOpen{retryAfter: wait}
+			g.breakerSkipped(p, team)
 			continue
 		}
 		answered := false
 		for n := 1; ; n++ {
 			ex := &provider.Exchange{Stream: stream}
+			actx, span := g.startAttempt(ctx, p, team, n)
 			start := time.Now()
-			err = call(provider.WithExchange(ctx, ex), p)
+			err = call(provider.WithExchange(actx, ex), p)
 			answered = ex.Answered()
 			attempts = append(attempts, Attempt{Target: t, Err: err, Latency: time.Since(start), Answered: answered, Received: ex.Received()})
+			g.endAttempt(span, p, named, team, n, attempts[len(attempts)-1])
 			if err == nil {
 				if !stream {
 					g.breakers.record(p.breaker, team, healthy)
