@@ -93,7 +93,7 @@ func (m *Metrics) recorded(o gatehouse.CallOutcome, s gatehouse.Settlement) {
 	if c.ClientCostMicro > 0 {
 		m.clientCost.WithLabelValues(with(c.Provider, alias)...).Add(float64(c.ClientCostMicro))
 	}
-	if c.Stream && c.FirstTokenMS > 0 {
+	if c.Stream && (c.FirstTokenMS > 0 || c.Status == "success") { // a failed stream may have sent nothing
 		m.ttft.WithLabelValues(c.Provider, alias).Observe(float64(c.FirstTokenMS) / 1000)
 	}
 	if s.Job != nil && o.CompleteJob {
