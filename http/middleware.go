@@ -146,8 +146,14 @@ func logRequests(logger *slog.Logger, obs Observer, next http.Handler) http.Hand
 			attrs = append(attrs, slog.Bool("client_closed", true))
 		}
 		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
-			span.SetName(r.Method + " " + route)
-			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status),
+			if r.Pattern != "" {
+				span.SetName(r.Pattern) // "{method} {route}", as OpenTelemetry's HTTP conventions name it
+			}
+			path := route
+			if _, p, ok := strings.Cut(route, " "); ok {
+				path = p // the pattern without its method
+			}
+			span.SetAttributes(attribute.String("http.route", path), attribute.Int("http.response.status_code", status),
 				attribute.String("gatehouse.request_id", id))
 			if status >= 500 && status != statusClientClosed {
 				span.SetStatus(codes.Error, http.StatusText(status))

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"compress/gzip"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +20,10 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 const testMetricsToken = "metrics-token-0123456789"
@@ -375,4 +383,183 @@ func TestMetricsAccess(t *testing.T) {
 	if got, ok := sample(fams, "gatehouse_calls_total", map[string]string{"team": "t", "alias": "up", "status": "success"}); !ok || got != 1 {
 		t.Errorf("gatehouse_calls_total{team=t} = %v (found %v), want 1", got, ok)
 	}
+}
+
+// otlpReceiver is an in-process OTLP/HTTP trace receiver: it decodes each
+// protobuf ExportTraceServiceRequest and keeps the spans.
+type otlpReceiver struct {
+	*httptest.Server
+	mu    sync.Mutex
+	spans []*tracepb.Span
+}
+
+func newOTLPReceiver(t *testing.T) *otlpReceiver {
+	rc := &otlpReceiver{}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body io.Reader = r.Body
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			body = zr
+		}
+		raw, _ := io.ReadAll(body)
+		var req coltracepb.ExportTraceServiceRequest
+		if r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" || proto.Unmarshal(raw, &req) != nil {
+			t.Errorf("OTLP receiver: %s %s %s: not an export request", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+			http.Error(w, "bad request", 400)
+			return
+		}
+		rc.mu.Lock()
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				rc.spans = append(rc.spans, ss.Spans...)
+			}
+		}
+		rc.mu.Unlock()
+		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(out)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+// inTrace returns the spans received so far of one trace.
+func (rc *otlpReceiver) inTrace(traceID string) []*tracepb.Span {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []*tracepb.Span
+	for _, s := range rc.spans {
+		if hex.EncodeToString(s.TraceId) == traceID {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// spanAttrs flattens a span's attributes to strings.
+func spanAttrs(s *tracepb.Span) map[string]string {
+	out := map[string]string{}
+	for _, kv := range s.Attributes {
+		switch v := kv.Value.Value.(type) {
+		case *commonpb.AnyValue_StringValue:
+			out[kv.Key] = v.StringValue
+		case *commonpb.AnyValue_IntValue:
+			out[kv.Key] = strconv.FormatInt(v.IntValue, 10)
+		case *commonpb.AnyValue_BoolValue:
+			out[kv.Key] = strconv.FormatBool(v.BoolValue)
+		}
+	}
+	return out
+}
+
+// With otel_endpoint set, a call carrying the client's W3C traceparent is
+// one trace: the request's server span continues the client's span, and
+// its children are the admission, each upstream attempt (a failed one
+// and its retry) and the record, with GenAI attributes, the team and the
+// job. Each provider request carried the traceparent of its attempt's
+// span. A request without traceparent starts a trace of its own.
+func TestTracesExported(t *testing.T) {
+	rc := newOTLPReceiver(t)
+	up := fakeOpenAI(t)
+	p := startProcess(t, t.TempDir(), []string{"GATEHOUSE_MASTER_KEY=" + testMasterKey, "GATEHOUSE_OTEL_ENDPOINT=" + rc.URL,
+		"OTEL_BSP_SCHEDULE_DELAY=50"})
+	rich, _, _ := setupUpstreamTeams(t, p.URL, up.URL)
+
+	const traceID, clientSpan = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+	resp, body := chat(t, p.URL, rich, "fail once", false, "traceparent", "00-"+traceID+"-"+clientSpan+"-01", "X-Request-Id", "traced-1")
+	if resp.StatusCode != 200 {
+		t.Fatalf("call: %d %s", resp.StatusCode, body)
+	}
+	jobID := resp.Header.Get("X-Gatehouse-Job-Id")
+
+	byName := map[string][]*tracepb.Span{}
+	eventually(t, "the call's spans are exported", 10*time.Second, func() bool {
+		byName = map[string][]*tracepb.Span{}
+		for _, s := range rc.inTrace(traceID) {
+			byName[s.Name] = append(byName[s.Name], s)
+		}
+		return len(byName["POST /v1/chat/completions"]) == 1 && len(byName["gatehouse.record"]) == 1 &&
+			len(byName["gatehouse.admission"]) == 1 && len(byName["upstream openai/gpt-4o-mini"]) == 2
+	})
+	root := byName["POST /v1/chat/completions"][0]
+	if got := hex.EncodeToString(root.ParentSpanId); got != clientSpan {
+		t.Errorf("request span's parent = %q, want the client's span %s", got, clientSpan)
+	}
+	if root.Kind != tracepb.Span_SPAN_KIND_SERVER {
+		t.Errorf("request span kind %v", root.Kind)
+	}
+	rootID := hex.EncodeToString(root.SpanId)
+	for name, spans := range byName {
+		for _, s := range spans {
+			if s != root && hex.EncodeToString(s.ParentSpanId) != rootID {
+				t.Errorf("span %q's parent is %x, want the request span %s", name, s.ParentSpanId, rootID)
+			}
+		}
+	}
+	wantAttrs := func(s *tracepb.Span, want map[string]string) {
+		t.Helper()
+		got := spanAttrs(s)
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("span %q: %s = %q, want %q (all: %v)", s.Name, k, got[k], v, got)
+			}
+		}
+	}
+	genAI := map[string]string{"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini",
+		"gen_ai.usage.input_tokens": "13", "gen_ai.usage.output_tokens": "5", "gatehouse.team_id": "t", "gatehouse.job_id": jobID}
+	wantAttrs(byName["gatehouse.record"][0], genAI)
+	wantAttrs(root, genAI)
+	wantAttrs(root, map[string]string{"http.route": "/v1/chat/completions", "http.response.status_code": "200", "gatehouse.request_id": "traced-1"})
+	wantAttrs(byName["gatehouse.admission"][0], map[string]string{"gatehouse.team_id": "t", "gatehouse.alias": "up"})
+
+	attempts := byName["upstream openai/gpt-4o-mini"]
+	sort.Slice(attempts, func(i, j int) bool { return attempts[i].StartTimeUnixNano < attempts[j].StartTimeUnixNano })
+	for i, s := range attempts {
+		wantAttrs(s, map[string]string{"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o-mini", "gatehouse.alias": "up",
+			"gatehouse.deployment": "openai/gpt-4o-mini", "gatehouse.attempt": strconv.Itoa(i + 1)})
+		if s.Kind != tracepb.Span_SPAN_KIND_CLIENT {
+			t.Errorf("attempt span kind %v", s.Kind)
+		}
+	}
+	if attempts[0].Status.GetCode() != tracepb.Status_STATUS_CODE_ERROR || spanAttrs(attempts[0])["error.type"] != "server_error" {
+		t.Errorf("the failed attempt's span: status %v, attributes %v", attempts[0].Status, spanAttrs(attempts[0]))
+	}
+	if attempts[1].Status.GetCode() == tracepb.Status_STATUS_CODE_ERROR {
+		t.Errorf("the retry's span failed: %v", attempts[1].Status)
+	}
+	// Each provider request named its attempt's span as parent.
+	got := up.received()
+	if len(got) != 2 {
+		t.Fatalf("upstream got %d requests, want 2", len(got))
+	}
+	for i, h := range got {
+		want := "00-" + traceID + "-" + hex.EncodeToString(attempts[i].SpanId) + "-01"
+		if tp := h.Get("Traceparent"); tp != want {
+			t.Errorf("upstream request %d: traceparent %q, want %q", i+1, tp, want)
+		}
+	}
+
+	// No traceparent: a new trace, rooted at the request's span.
+	resp2, _ := chat(t, p.URL, rich, "untraced", false)
+	if resp2.StatusCode != 200 {
+		t.Fatal(resp2.Status)
+	}
+	rid := resp2.Header.Get("X-Request-Id")
+	eventually(t, "the untraced call's root span is exported", 10*time.Second, func() bool {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		for _, s := range rc.spans {
+			if spanAttrs(s)["gatehouse.request_id"] == rid {
+				if len(s.ParentSpanId) != 0 || hex.EncodeToString(s.TraceId) == traceID {
+					t.Errorf("untraced request's span has parent %x in trace %x", s.ParentSpanId, s.TraceId)
+				}
+				return true
+			}
+		}
+		return false
+	})
 }
