@@ -70,3 +70,27 @@ type UsageService interface {
 	AliasUsage(ctx context.Context, aliases []string) (map[string]AliasUsage, error)
 	TeamUsage(ctx context.Context, teamID string, since, until time.Time) (*TeamUsage, error)
 }
+
+// Overview is the fleet at a glance, for the admin console's first page.
+type Overview struct {
+	Organizations int64
+	Teams         int64
+	// Calls, errors and spend (provider cost) since the start of the UTC
+	// day and month.
+	CallsToday       int64
+	ErrorsToday      int64
+	SpendTodayMicros int64
+	CallsMonth       int64
+	ErrorsMonth      int64
+	SpendMonthMicros int64
+	// LowCredit are active teams with the fewest credits remaining.
+	LowCredit []*Team
+	// RecentErrors are the latest failed provider calls.
+	RecentErrors []*Call
+}
+
+// OverviewService answers the overview from rollups and indexes, never by
+// walking the calls.
+type OverviewService interface {
+	Overview(ctx context.Context, now time.Time) (*Overview, error)
+}

@@ -33,9 +33,8 @@ type Observer interface {
 // AttemptEvent is one upstream attempt, as Observer hears it.
 type AttemptEvent struct {
 	Target
-	// Deployment is what served the attempt: the breaker scope's
-	// deployment (today provider/model; a deployment id once aliases
-	// route to several).
+	// Deployment names the alias's deployment that served the attempt
+	// (its id: the provider model unless the operator named it).
 	Deployment string
 	Team       string
 	// N counts attempts on this target: 1 is the first try, above 1 a
@@ -168,7 +167,7 @@ func (g *Gateway) startAttempt(ctx context.Context, p *prepared, team string, n 
 	}
 	return g.startSpan(ctx, "upstream "+p.Provider+"/"+p.Model, trace.SpanKindClient,
 		attrGenAISystem.String(p.Provider), attrGenAIProvider.String(p.Provider), attrGenAIRequestModel.String(p.Model),
-		attrAlias.String(p.Alias.Alias), attrDeployment.String(p.breaker.Deployment), attrAttempt.Int(n), attrTeam.String(team))
+		attrAlias.String(p.Alias.Alias), attrDeployment.String(deploymentOf(p)), attrAttempt.Int(n), attrTeam.String(team))
 }
 
 // endAttempt closes an attempt's span and tells the observer.
@@ -181,7 +180,7 @@ func (g *Gateway) endAttempt(span trace.Span, p *prepared, named *gatehouse.Alia
 		endSpan(span, a.Err)
 	}
 	if g.observer != nil {
-		g.observer.UpstreamAttempt(AttemptEvent{Target: p.Target, Deployment: p.breaker.Deployment, Team: team, N: n,
+		g.observer.UpstreamAttempt(AttemptEvent{Target: p.Target, Deployment: deploymentOf(p), Team: team, N: n,
 			Fallback: fallback, Err: a.Err, Latency: a.Latency})
 	}
 }
@@ -189,7 +188,7 @@ func (g *Gateway) endAttempt(span trace.Span, p *prepared, named *gatehouse.Alia
 // breakerSkipped tells the observer a target was skipped by its breaker.
 func (g *Gateway) breakerSkipped(p *prepared, team string) {
 	if g.observer != nil {
-		g.observer.BreakerSkipped(p.Target, p.breaker.Deployment, team)
+		g.observer.BreakerSkipped(p.Target, deploymentOf(p), team)
 	}
 }
 
@@ -224,4 +223,13 @@ func (t traceHeaders) RoundTrip(r *http.Request) (*http.Response, error) {
 		traceContext.Inject(r.Context(), propagation.HeaderCarrier(r.Header))
 	}
 	return t.next.RoundTrip(r)
+}
+
+// deploymentOf names a prepared target's deployment for labels: its id,
+// else the breaker scope's provider/model.
+func deploymentOf(p *prepared) string {
+	if id := p.DeploymentID(); id != "" {
+		return id
+	}
+	return p.breaker.Deployment
 }

@@ -76,6 +76,16 @@ func (s *server) routes() []route {
 		{"DELETE", "/api/provider-credentials/{id}", admin, "Delete a provider credential", handleCredentialDelete(st), nil, nil},
 		{"POST", "/api/provider-credentials/{id}/test", admin, "Check that the provider accepts a credential", handleCredentialTest(st, s.TestCredential), nil, nil},
 
+		{"POST", "/api/webhooks/create", admin, "Register a webhook endpoint (its signing secret is answered this once)", handleWebhookCreate(st), webhookRequest{}, one(webhookSecretJSON{})},
+		{"GET", "/api/webhooks", admin, "List webhook endpoints (secrets never shown)", handleWebhookList(st), nil, many("endpoints", gatehouse.WebhookEndpoint{})},
+		{"GET", "/api/webhooks/{id}", admin, "Get a webhook endpoint", handleWebhookGet(st), nil, one(gatehouse.WebhookEndpoint{})},
+		{"PUT", "/api/webhooks/{id}", admin, "Update a webhook endpoint (partial)", handleWebhookUpdate(st), webhookRequest{}, one(gatehouse.WebhookEndpoint{})},
+		{"POST", "/api/webhooks/{id}/rotate-secret", admin, "Replace an endpoint's signing secret (answered this once)", handleWebhookRotate(st), rotateSecretRequest{}, one(webhookSecretJSON{})},
+		{"DELETE", "/api/webhooks/{id}", admin, "Delete a webhook endpoint (its pending deliveries are failed)", handleWebhookDelete(st), nil, nil},
+		{"GET", "/api/webhook-deliveries", admin, "The delivery log, newest first (?endpoint_id=&status=&event_type=)", handleDeliveryList(st), nil, many("deliveries", gatehouse.WebhookDelivery{})},
+		{"GET", "/api/webhook-deliveries/{id}", admin, "One delivery with its attempts", handleDeliveryGet(st), nil, one(deliveryJSON{})},
+		{"POST", "/api/webhook-deliveries/{id}/replay", admin, "Send a delivery again (same webhook-id and body)", handleDeliveryReplay(st), nil, one(deliveryJSON{})},
+
 		{"GET", "/api/providers", viewer, "Supported providers and the models the catalogue prices", handleProviders(s.Catalog, s.SupportedProvider, s.Now), nil, one(providersResponse{})},
 
 		{"POST", "/api/admin-users/login", public, "Log in; returns an expiring session token", handleLogin(s), loginRequest{}, one(loginResponse{})},

@@ -37,6 +37,7 @@ type Store interface {
 	gatehouse.AuditService
 	gatehouse.CreditService
 	gatehouse.UsageService
+	gatehouse.WebhookService
 }
 
 // CredentialTester checks that a provider accepts a credential without
@@ -114,6 +115,7 @@ func NewServer(d Deps) http.Handler {
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Path, s.guard(rt.Access, rt.Handler))
 	}
+	s.mountConsole(mux)
 	var h http.Handler = jsonFallbacks(mux)
 	h = recoverPanics(d.Logger, h)
 	h = logRequests(d.Logger, d.Observer, h)

@@ -46,6 +46,9 @@ func (tx *Tx) moveCredits(ctx context.Context, teamID, jobID, kind string, amoun
 	if err != nil {
 		return nil, fmt.Errorf("write ledger: %w", err)
 	}
+	if err := tx.creditsMoved(ctx, &e); err != nil { // webhook events (webhook.go)
+		return nil, err
+	}
 	return &e, nil
 }
 

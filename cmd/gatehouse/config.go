@@ -54,6 +54,12 @@ type Config struct {
 	MetricsToken      string
 	MetricsTeamLabels bool
 	OtelEndpoint      string
+	// Webhook delivery (see the webhook package).
+	WebhookDeliver      bool
+	WebhookAllowPrivate bool
+	WebhookTimeout      time.Duration
+	WebhookRetryBase    time.Duration
+	WebhookRetryWindow  time.Duration
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -190,16 +196,19 @@ var settings = []setting{
 			return nil
 		}},
 	{"metrics_team_labels", "false", "add a team label to the per-call metrics (calls, tokens, cost, credits, refusals); off by default because series then grow with the number of teams",
-		func(c *Config, v string) error {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return errors.New("must be true or false")
-			}
-			c.MetricsTeamLabels = b
-			return nil
-		}},
+		func(c *Config, v string) error { return setBool(&c.MetricsTeamLabels, v) }},
 	{"otel_endpoint", "", "OTLP/HTTP endpoint receiving OpenTelemetry traces (e.g. http://otel-collector:4318); empty uses OTEL_EXPORTER_OTLP_ENDPOINT if set, else traces are off",
 		func(c *Config, v string) error { c.OtelEndpoint = v; return nil }},
+	{"webhook_deliver", "true", "deliver webhook events from this replica (each event is still sent once: replicas claim deliveries); false leaves delivery to the others",
+		func(c *Config, v string) error { return setBool(&c.WebhookDeliver, v) }},
+	{"webhook_allow_private", "false", "allow webhook endpoints on loopback, private (RFC 1918, unique-local), link-local and other internal addresses; checked when connecting, after DNS resolution",
+		func(c *Config, v string) error { return setBool(&c.WebhookAllowPrivate, v) }},
+	{"webhook_timeout", "10s", "longest one webhook delivery attempt may take, connection to answer; a slower receiver's attempt fails and is retried",
+		func(c *Config, v string) error { return setDuration(&c.WebhookTimeout, v, 100*time.Millisecond, "10s") }},
+	{"webhook_retry_base", "5s", "wait after a webhook delivery's first failed attempt, doubled after each further one (at most 2h between attempts)",
+		func(c *Config, v string) error { return setDuration(&c.WebhookRetryBase, v, time.Millisecond, "5s") }},
+	{"webhook_retry_window", "24h", "how long after an event (or its replay) failed deliveries are retried before they are marked failed",
+		func(c *Config, v string) error { return setDuration(&c.WebhookRetryWindow, v, time.Second, "24h") }},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -209,6 +218,16 @@ var settings = []setting{
 			c.ShutdownTimeout = d
 			return nil
 		}},
+}
+
+// setBool parses true or false into *b.
+func setBool(b *bool, v string) error {
+	parsed, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	*b = parsed
+	return nil
 }
 
 // setDuration parses a duration of at least least into *d.

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
 	"github.com/gatehouse-llm/gatehouse/state"
+	"github.com/gatehouse-llm/gatehouse/webhook"
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 )
@@ -102,15 +103,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	registry := gateway.DefaultRegistry()
 	endpoints := gateway.NewEndpoints(getenv, gateway.Timeouts{Connect: gateway.DefaultTimeouts.Connect,
 		FirstByte: cfg.UpstreamFirstByteTimeout, Idle: cfg.UpstreamIdleTimeout, MaxBody: cfg.UpstreamMaxBody})
-	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout,
-		Observer: obs.gatewayObserver(), Tracer: obs.tracer})
-	recorder := sqlstore.NewRecorder(db, logger)
-	defer recorder.Close() // after the server has drained: every in-flight call is recorded
 	limiter, closeLimiter, err := newLimiter(cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer closeLimiter()
+	// Deployments' rpm/tpm limits share the teams' limiter (Redis when
+	// configured), so they hold across replicas.
+	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout, Limiter: limiter,
+		Observer: obs.gatewayObserver(), Tracer: obs.tracer})
+	recorder := sqlstore.NewRecorder(db, logger)
+	defer recorder.Close() // after the server has drained: every in-flight call is recorded
 	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: obs.recorder(recorder), Catalog: models, StoreBodies: cfg.StoreBodies,
 		Limits: &gateway.RateLimits{Limiter: limiter, Logger: logger}, ReserveOutputTokens: cfg.ReserveOutputTokens}
 	if cfg.ReserveOutputTokens == 0 {
@@ -135,6 +138,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	background.Go(func() {
 		db.RunRefillsEvery(backgroundCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 	})
+
+	if cfg.WebhookDeliver {
+		// Every replica delivers; claims in the database keep each
+		// delivery to one of them at a time.
+		hooks := webhook.NewWorker(db, webhook.Options{ID: db.Instance, Logger: logger,
+			Client:  webhook.NewClient(cfg.WebhookAllowPrivate, cfg.WebhookTimeout),
+			Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, RetryFor: cfg.WebhookRetryWindow})
+		background.Go(func() { hooks.Run(backgroundCtx) })
+	}
 
 	handler := ghttp.NewServer(ghttp.Deps{
 		Logger:            logger,
@@ -299,6 +311,7 @@ func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logge
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", gatehouse.Version)
+	logger.Info("admin console", "url", consoleURL(ln.Addr()))
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -317,4 +330,17 @@ func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logge
 	}
 	logger.Info("shut down cleanly")
 	return nil
+}
+
+// consoleURL is where an operator on this host opens the admin console:
+// a wildcard listen address is shown as localhost.
+func consoleURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/admin/"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/admin/"
 }
