@@ -50,8 +50,9 @@ func signalURL(base string) string {
 
 // StartTracing sets up the OpenTelemetry SDK exporting to endpoint (a full
 // OTLP/HTTP traces URL, see TracesEndpoint) with W3C trace context.
-// Every request is sampled unless the client's traceparent says it was
-// not (parent-based sampling). The exporter's other standard settings
+// Sampling is the SDK's default, parent-based always-on (every request,
+// unless the client's traceparent says it was not sampled), or what
+// OTEL_TRACES_SAMPLER says. The exporter's other standard settings
 // (OTEL_EXPORTER_OTLP_HEADERS, timeouts, OTEL_BSP_* batching) are read
 // from the environment.
 func StartTracing(ctx context.Context, endpoint, version string) (*Tracing, error) {
@@ -69,8 +70,7 @@ func StartTracing(ctx context.Context, endpoint, version string) (*Tracing, erro
 	if err != nil {
 		return nil, err
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	return &Tracing{provider: tp}, nil
 }
 

@@ -263,6 +263,13 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0), COUNT(*) FROM jobs`).Scan(&charged, &completed, &failed, &jobs); err != nil {
 		t.Fatal(err)
 	}
+	var withID int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM llm_calls WHERE request_id = 'client-req-42'`).Scan(&withID); err != nil || withID != 1 {
+		t.Errorf("calls recorded with the client's request id: %d (%v), want 1", withID, err)
+	}
+	if err := db.QueryRow(`SELECT COUNT(*) FROM llm_calls WHERE length(request_id) <> 32 AND request_id <> 'client-req-42'`).Scan(&withID); err != nil || withID != 0 {
+		t.Errorf("calls recorded without a generated request id: %d (%v), want 0", withID, err)
+	}
 	if failed != 1 || completed != 9 {
 		t.Fatalf("database: %d completed and %d failed jobs, want 9 and 1 (tight's refused call)", completed, failed)
 	}
@@ -541,6 +548,12 @@ func TestTracesExported(t *testing.T) {
 		if tp := h.Get("Traceparent"); tp != want {
 			t.Errorf("upstream request %d: traceparent %q, want %q", i+1, tp, want)
 		}
+	}
+
+	// The call's record names the request's id.
+	code, costs := call(t, "GET", p.URL+"/api/jobs/"+jobID+"/costs", rich, "")
+	if calls, _ := costs["calls"].([]any); code != 200 || len(calls) != 1 || calls[0].(map[string]any)["request_id"] != "traced-1" {
+		t.Errorf("job costs: %d %v, want one call with request_id traced-1", code, costs)
 	}
 
 	// No traceparent: a new trace, rooted at the request's span.
