@@ -120,6 +120,7 @@ type Call struct {
 	RequestBody      *string   `json:"-"`
 	ResponseBody     *string   `json:"-"`
 	CreatedAt        time.Time `json:"created_at"`
+	RequestID        string    `json:"request_id"` // the X-Request-Id of the HTTP request that made the call
 }
 
 // Ledger entry kinds.

@@ -103,7 +103,7 @@ const creditsHeldRetry = time.Second
 // provider is called. A team whose credits are spent is refused here
 // (402); one whose credits are only held by calls in flight gets a
 // retryable 429 with Retry-After.
-func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
+func (m *Meter) admitCall(ctx context.Context, in *CallInput) (*admission, error) {
 	snap := m.Gateway.state.Snapshot()
 	named, err := snap.Authorize(in.Caller, in.Alias)
 	if err != nil {
@@ -171,7 +171,7 @@ func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 func creditsError(err error) error {
 	var e *gatehouse.Error
 	if errors.As(err, &e) && e.Code == gatehouse.ERATELIMIT {
-		return &RateLimited{Err: e, RetryAfter: creditsHeldRetry}
+		return &RateLimited{Err: e, RetryAfter: creditsHeldRetry, Reason: RefusedCreditsHeld}
 	}
 	return err
 }
@@ -235,6 +235,7 @@ func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, u u
 	c.LatencyMS = time.Since(a.start).Milliseconds()
 	c.CreatedAt = m.now().UTC().Truncate(time.Microsecond)
 	c.UsageSource = u.Source
+	c.RequestID = gatehouse.RequestID(ctx)
 	t := u.Target
 	if t.Alias != nil {
 		c.ServedAlias, c.Provider, c.ProviderModel = t.Alias.Alias, t.Provider, t.Model
