@@ -68,6 +68,9 @@ type Deps struct {
 	}
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Pprof serves Go's runtime profiles at /debug/pprof/ to the owner
+	// role (configuration key pprof; off by default).
+	Pprof bool
 }
 
 // server holds the dependencies shared by middleware.
