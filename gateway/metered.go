@@ -98,6 +98,20 @@ type admission struct {
 	// ticket is the lease admission of a job not written yet (newJob).
 	ticket *lease.Ticket
 	newJob *gatehouse.Job
+	// arrived tells the recorder that the call it expects is handed over.
+	arrived func()
+}
+
+// expecter is a CallRecorder that batches better when told which calls
+// are on their way (sqlstore.Recorder).
+type expecter interface{ Expect() (arrived func()) }
+
+// expect tells the recorder an admitted call is running.
+func (m *Meter) expect(a *admission) *admission {
+	if e, ok := m.Recorder.(expecter); ok {
+		a.arrived = e.Expect()
+	}
+	return a
 }
 
 func (m *Meter) now() time.Time {
@@ -177,7 +191,7 @@ func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 		}
 		break
 	}
-	a := &admission{team: team, reserved: plan.Reserve, release: release, start: time.Now()}
+	a := m.expect(&admission{team: team, reserved: plan.Reserve, release: release, start: time.Now()})
 	if plan.MaxTokens != nil && (in.Request.MaxTokens == nil || *plan.MaxTokens < *in.Request.MaxTokens) {
 		in.Request.MaxTokens = plan.MaxTokens
 	}
@@ -232,7 +246,7 @@ func (m *Meter) admitLeased(ctx context.Context, in *CallInput, named *gatehouse
 	if job.CreatedAt.IsZero() {
 		job.CreatedAt = m.now().UTC().Truncate(time.Microsecond)
 	}
-	a := &admission{team: team, reserved: need, release: release, start: time.Now(), ticket: ticket, newJob: &job}
+	a := m.expect(&admission{team: team, reserved: need, release: release, start: time.Now(), ticket: ticket, newJob: &job})
 	if plan.MaxTokens != nil && (in.Request.MaxTokens == nil || *plan.MaxTokens < *in.Request.MaxTokens) {
 		in.Request.MaxTokens = plan.MaxTokens
 	}
@@ -347,6 +361,9 @@ func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, u u
 		if a.ticket != nil {
 			o.FromLease = a.ticket.Settle(o.Charge)
 		}
+	}
+	if a.arrived != nil {
+		a.arrived()
 	}
 	settled, err := m.Recorder.Record(ctx, o)
 	if a.release != nil {

@@ -99,7 +99,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		FirstByte: cfg.UpstreamFirstByteTimeout, Idle: cfg.UpstreamIdleTimeout, MaxBody: cfg.UpstreamMaxBody})
 	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout})
 	recorder := sqlstore.NewRecorder(db, logger)
-	defer recorder.Close() // after the server has drained: every in-flight call is recorded
+	defer func() { // after the server has drained: every in-flight call is recorded
+		recorder.Close()
+		st := recorder.Stats()
+		logger.Info("call recorder stopped", "calls", st.Calls, "transactions", st.Batches)
+	}()
 	limiter, closeLimiter, err := newLimiter(cfg, logger)
 	if err != nil {
 		return err
