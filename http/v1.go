@@ -346,7 +346,7 @@ func handleV1ChatCompletions(s *server) http.Handler {
 				cc.FinishReason, cc.Usage = "", nil
 				c = &cc
 			}
-			if sendPayloads(out, enc.Chunk(c)) != nil {
+			if out.sendPayloads(enc.Chunk(c), !ms.Buffered()) != nil {
 				end.clientGone = true
 				break
 			}
@@ -397,10 +397,22 @@ func withUsage(chunk, usageChunk []byte) []byte {
 
 // sendPayloads writes pre-encoded data events, flushing after each.
 func sendPayloads(out *sseWriter, payloads [][]byte) error {
+	return out.sendPayloads(payloads, true)
+}
+
+// sendPayloads writes pre-encoded data events and, with flush, sends
+// them. A relay passes flush false while the upstream's next event has
+// arrived already: its events then leave in one write as soon as the
+// upstream has nothing more for the moment, which delays none of them
+// (a write per event costs a system call each).
+func (s *sseWriter) sendPayloads(payloads [][]byte, flush bool) error {
 	for _, p := range payloads {
-		if err := out.sendRaw("", p); err != nil {
+		if err := s.write("", p); err != nil {
 			return err
 		}
+	}
+	if flush {
+		return s.rc.Flush()
 	}
 	return nil
 }
