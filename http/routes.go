@@ -110,7 +110,7 @@ func (s *server) routes() []route {
 		{"GET", "/api/jobs/{id}/costs", teamOrViewer, "A job's costs and calls (a team key: its own team's jobs; admins: any)", handleJobCosts(s.Jobs), nil, onePaged(jobCostsResponse{})},
 		{"GET", "/api/teams/{team_id}/jobs", teamOrViewer, "List a team's jobs (its own key, or an admin)", handleTeamJobs(st, s.Jobs), nil, pages("jobs", gatehouse.Job{})},
 
-		{"GET", "/api/teams/{team_id}/usage", teamOrViewer, "A team's usage by month (?period=YYYY-MM) or range (?since=&until=): totals, by job type, by model, by day", handleTeamUsage(st, s.Now), nil, one(teamUsageResponse{})},
+		{"GET", "/api/teams/{team_id}/usage", teamOrViewer, "A team's usage by month (?period=YYYY-MM) or range (?since=&until=): totals, by job type, by model, by day, and by serving deployment with ?by=deployment", handleTeamUsage(st, s.Now), nil, one(teamUsageResponse{})},
 		{"GET", "/api/credits/teams/{team_id}/balance", teamOrViewer, "A team's credits (its own key, or an admin)", handleBalance(st), nil, one(balanceResponse{})},
 		{"GET", "/api/credits/teams/{team_id}/transactions", teamOrViewer, "A team's credit ledger, newest first (its own key, or an admin)", handleTransactions(st), nil, pages("transactions", gatehouse.LedgerEntry{})},
 		{"POST", "/api/credits/teams/{team_id}/add", admin, "Add credits", handleGrant(st, gatehouse.LedgerAllocation), grantRequest{}, nil},
@@ -128,6 +128,12 @@ func (s *server) routes() []route {
 		{"POST", "/v1/messages", teamKey, "Anthropic-compatible Messages (streaming too), to whatever provider the alias points at", handleV1Messages(s), nil, nil},
 		{"GET", "/v1/models", teamKey, "List the aliases this key may call (OpenAI format)", handleV1Models(s.State), nil, one(modelListResponse{})},
 		{"GET", "/v1/models/{model}", teamKey, "Get one alias this key may call (OpenAI format)", handleV1Model(s.State), nil, one(openAIModel{})},
+	}
+	if s.Metrics != nil {
+		rs = append(rs, route{"GET", "/metrics", public, "Prometheus metrics (needs the metrics_token as a bearer token)", s.Metrics, nil, nil})
+	}
+	if s.Pprof {
+		rs = append(rs, route{"GET", "/debug/pprof/", owner, "Go runtime profiles: the index, and …/goroutine, …/heap, …/profile?seconds=N, …/trace?seconds=N (pprof formats; enabled by the pprof configuration key)", handlePprof(), nil, nil})
 	}
 	return rs
 }

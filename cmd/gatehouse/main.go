@@ -37,6 +37,8 @@ commands:
   serve            run the gateway
   migrate up       apply pending database migrations
   migrate status   list migrations and whether each is applied
+  import litellm FILE [--dry-run]
+                   import a LiteLLM config's models, deployments and router settings
   backup FILE      copy the embedded SQLite database, consistently, while it serves
   restore FILE     replace the embedded database with a backup (servers stopped; checked first)
   version          print the version
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":
