@@ -396,7 +396,7 @@ aliases:
 			ex := &provider.Exchange{Stream: stream}
 			start := time.Now()
 			p.stat.inFlight.Add(1)
-			p.stat.count(start.Unix()/60, est)
+			p.stat.count(g.router.now().Unix()/60, est)
 			err = call(provider.WithExchange(ctx, ex), p)
 			latency := time.Since(start)
 			answered := ex.Answered()
