@@ -67,6 +67,10 @@ func TestConformanceDeployments(t *testing.T) {
 			t.Fatalf("list = %+v, %v", list, err)
 		}
 
+		// A pinned credential cannot be deleted.
+		if err := db.DeleteCredential(ctx, cred.ID); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
+			t.Errorf("deleting a pinned credential: %v, want a conflict", err)
+		}
 		// litellm_model alone cannot say which of two deployments changes.
 		other := "mock/other"
 		if _, err := db.UpdateAlias(ctx, "smart", gatehouse.AliasUpdate{LiteLLMModel: &other}); gatehouse.ErrorCode(err) != gatehouse.EINVALID {
@@ -96,6 +100,15 @@ func TestConformanceDeployments(t *testing.T) {
 		}
 		if got, _ := db.FindAlias(ctx, "smart"); len(got.Deployments) != 2 || got.Deployments[0].ID != "backup" {
 			t.Errorf("a refused update changed the deployments: %+v", got.Deployments)
+		}
+
+		// A replica of the previous release changes only litellm_model:
+		// the primary deployment follows it.
+		if _, err := db.SQL().ExecContext(ctx, `UPDATE model_aliases SET litellm_model = 'mock/slow' WHERE alias = 'smart'`); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.FindAlias(ctx, "smart"); got.Deployment("main").LiteLLMModel != "mock/slow" || got.Deployment("backup").LiteLLMModel != "mock/echo" {
+			t.Errorf("after an old release's update: %+v", got.Deployments)
 		}
 
 		// The seed's single-model API: one deployment, changed in place.
