@@ -66,6 +66,11 @@ func TestConformanceDeployments(t *testing.T) {
 		if err != nil || len(list) != 1 || len(list[0].Deployments) != 2 {
 			t.Fatalf("list = %+v, %v", list, err)
 		}
+		for prov, want := range map[string]int{"mock": 1, "openai": 0} {
+			if l, n, err := db.ListAliases(ctx, gatehouse.AliasFilter{Provider: prov}); err != nil || len(l) != want || n != want {
+				t.Errorf("?provider=%s: %d aliases (total %d), %v; want %d", prov, len(l), n, err, want)
+			}
+		}
 
 		// A pinned credential cannot be deleted.
 		if err := db.DeleteCredential(ctx, cred.ID); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
