@@ -92,7 +92,7 @@ type Overview struct {
 	Organizations int64
 	Teams         int64
 	// Calls, errors and spend (provider cost) since the start of the UTC
-	// day and month.
+	// day and month (the month's from FleetUsage).
 	CallsToday       int64
 	ErrorsToday      int64
 	SpendTodayMicros int64
@@ -108,5 +108,24 @@ type Overview struct {
 // OverviewService answers the overview from rollups and indexes, never by
 // walking the calls.
 type OverviewService interface {
+	// Overview fills everything but the month's figures.
 	Overview(ctx context.Context, now time.Time) (*Overview, error)
+	// FleetUsage sums the whole fleet's calls, failures and cost over the
+	// UTC days of [since, until). Its cost grows with the number of
+	// team-days in the range, so callers cache days that have ended.
+	FleetUsage(ctx context.Context, since, until time.Time) (UsageTotals, error)
+}
+
+// UsageReport is usage over whole UTC days, by day and by alias.
+type UsageReport struct {
+	Totals  UsageTotals
+	ByDay   []UsageGroup
+	ByModel []UsageGroup
+}
+
+// UsageReportService reports usage beyond one team.
+type UsageReportService interface {
+	// OrganizationUsage sums the daily rollups of an organization's
+	// teams over the UTC days of [since, until).
+	OrganizationUsage(ctx context.Context, orgID string, since, until time.Time) (*UsageReport, error)
 }

@@ -81,6 +81,7 @@ func (s *server) routes() []route {
 		{"GET", "/api/webhooks/{id}", admin, "Get a webhook endpoint", handleWebhookGet(st), nil, one(gatehouse.WebhookEndpoint{})},
 		{"PUT", "/api/webhooks/{id}", admin, "Update a webhook endpoint (partial)", handleWebhookUpdate(st), webhookRequest{}, one(gatehouse.WebhookEndpoint{})},
 		{"POST", "/api/webhooks/{id}/rotate-secret", admin, "Replace an endpoint's signing secret (answered this once)", handleWebhookRotate(st), rotateSecretRequest{}, one(webhookSecretJSON{})},
+		{"POST", "/api/webhooks/{id}/test", admin, "Queue a signed webhook.test event for this endpoint (see the delivery log for the outcome)", handleWebhookTest(st), nil, one(deliveryJSON{})},
 		{"DELETE", "/api/webhooks/{id}", admin, "Delete a webhook endpoint (its pending deliveries are failed)", handleWebhookDelete(st), nil, nil},
 		{"GET", "/api/webhook-deliveries", admin, "The delivery log, newest first (?endpoint_id=&status=&event_type=)", handleDeliveryList(st), nil, many("deliveries", gatehouse.WebhookDelivery{})},
 		{"GET", "/api/webhook-deliveries/{id}", admin, "One delivery with its attempts", handleDeliveryGet(st), nil, one(deliveryJSON{})},
@@ -127,6 +128,12 @@ func (s *server) routes() []route {
 		{"POST", "/v1/messages", teamKey, "Anthropic-compatible Messages (streaming too), to whatever provider the alias points at", handleV1Messages(s), nil, nil},
 		{"GET", "/v1/models", teamKey, "List the aliases this key may call (OpenAI format)", handleV1Models(s.State), nil, one(modelListResponse{})},
 		{"GET", "/v1/models/{model}", teamKey, "Get one alias this key may call (OpenAI format)", handleV1Model(s.State), nil, one(openAIModel{})},
+	}
+	if s.Metrics != nil {
+		rs = append(rs, route{"GET", "/metrics", public, "Prometheus metrics (needs the metrics_token as a bearer token)", s.Metrics, nil, nil})
+	}
+	if s.Pprof {
+		rs = append(rs, route{"GET", "/debug/pprof/", owner, "Go runtime profiles: the index, and …/goroutine, …/heap, …/profile?seconds=N, …/trace?seconds=N (pprof formats; enabled by the pprof configuration key)", handlePprof(), nil, nil})
 	}
 	return rs
 }
