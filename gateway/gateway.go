@@ -260,16 +260,22 @@ func (g *Gateway) prepare(snap *state.Snapshot, orgID string, a *gatehouse.Alias
 // tier is used only once every deployment of a tier was. With none left
 // it says why: the deployments' limits (a 429 with when to come back),
 // else the last reason met.
-func (g *Gateway) pick(ctx context.Context, snap *state.Snapshot, caller *state.Caller, a *gatehouse.Alias, excluded map[string]bool, est int64) (*prepared, error) {
-	skip := map[string]bool{}
+//
+// excluded and the deployments passed over are bit sets over the
+// alias's deployments (at most gatehouse.MaxDeployments, 64), so routing
+// allocates nothing per call.
+func (g *Gateway) pick(ctx context.Context, snap *state.Snapshot, caller *state.Caller, a *gatehouse.Alias, excluded uint64, est int64) (*prepared, int, error) {
+	var skip uint64
 	var lastErr error
 	var busy bool
 	var busyWait time.Duration
+	stats := a.RoutingStrategy != "" && a.RoutingStrategy != gatehouse.RouteWeighted
+	var buf [8]option
 	for {
-		var tier []option
+		tier := buf[:0]
 		for i := range a.Deployments {
 			d := &a.Deployments[i]
-			if excluded[d.ID] || skip[d.ID] {
+			if (excluded|skip)&(1<<i) != 0 {
 				continue
 			}
 			if len(tier) > 0 && d.Order > tier[0].dep.Order {
@@ -278,19 +284,24 @@ func (g *Gateway) pick(ctx context.Context, snap *state.Snapshot, caller *state.
 			if len(tier) > 0 && d.Order < tier[0].dep.Order {
 				tier = tier[:0]
 			}
-			tier = append(tier, option{dep: d, stat: g.router.stat(depKey{a.Alias, d.ID})})
+			o := option{dep: d, index: i}
+			if stats {
+				o.stat = g.router.stat(depKey{a.Alias, d.ID})
+			}
+			tier = append(tier, o)
 		}
 		if len(tier) == 0 {
 			if busy {
-				return nil, deploymentsBusy(a.Alias, busyWait)
+				return nil, -1, deploymentsBusy(a.Alias, busyWait)
 			}
 			if lastErr == nil {
 				lastErr = gatehouse.Errorf(gatehouse.EUNAVAILABLE, "Model %q has no deployment left to try.", a.Alias)
 			}
-			return nil, lastErr
+			return nil, -1, lastErr
 		}
-		d := g.router.choose(a.RoutingStrategy, tier).dep
-		skip[d.ID] = true
+		chosen := g.router.choose(a.RoutingStrategy, tier)
+		d := chosen.dep
+		skip |= 1 << chosen.index
 		p, err := g.prepare(snap, caller.Org.ID, a, d)
 		if err != nil {
 			lastErr = err
@@ -311,10 +322,10 @@ func (g *Gateway) pick(ctx context.Context, snap *state.Snapshot, caller *state.
 				busy = true
 				continue
 			}
-			return nil, err // the limiter could not decide (a cancelled call)
+			return nil, -1, err // the limiter could not decide (a cancelled call)
 		}
 		p.permit = permit
-		return p, nil
+		return p, chosen.index, nil
 	}
 }
 
@@ -395,7 +406,7 @@ aliases:
 		if a.NumRetries != nil {
 			maxAttempts = *a.NumRetries + 1
 		}
-		p, err := g.pick(ctx, snap, caller, a, nil, est)
+		p, idx, err := g.pick(ctx, snap, caller, a, 0, est)
 		if p == nil {
 			lastErr = err
 			if ctx.Err() != nil {
@@ -403,13 +414,13 @@ aliases:
 			}
 			continue
 		}
-		excluded := map[string]bool{}
+		var excluded uint64
 		for n := 1; ; n++ {
 			ex := &provider.Exchange{Stream: stream}
 			actx, span := g.startAttempt(ctx, p, team, n)
 			start := time.Now()
 			p.stat.inFlight.Add(1)
-			p.stat.count(start.Unix()/60, est)
+			p.stat.count(g.router.now().Unix()/60, est)
 			err = call(provider.WithExchange(actx, ex), p)
 			latency := time.Since(start)
 			answered := ex.Answered()
@@ -432,11 +443,11 @@ aliases:
 			lastErr = err
 			// Another deployment of this alias first.
 			if n < maxAttempts && shouldFallBack(err, answered) {
-				excluded[p.Deployment.ID] = true
-				if next, _ := g.pick(ctx, snap, caller, a, excluded, est); next != nil {
+				excluded |= 1 << idx
+				if next, nextIdx, _ := g.pick(ctx, snap, caller, a, excluded, est); next != nil {
 					g.logger.Debug("retrying upstream call on another deployment", "alias", a.Alias, "from", p.Deployment.ID, "to", next.Deployment.ID, "attempt", n+1, "err", err)
 					g.breakers.record(p.breaker, team, outcomeOf(err))
-					p = next
+					p, idx = next, nextIdx
 					continue
 				}
 			}

@@ -100,8 +100,9 @@ func (s *depStats) snapshot(minute int64) (latency time.Duration, sampled bool, 
 
 // option is a deployment that may serve the attempt being routed.
 type option struct {
-	dep  *gatehouse.Deployment
-	stat *depStats
+	dep   *gatehouse.Deployment
+	index int       // in the alias's deployments
+	stat  *depStats // nil under weighted routing, which needs none
 }
 
 // choose applies the alias's strategy to the options of one tier.

@@ -179,7 +179,7 @@ func TestDeploymentLeastBusy(t *testing.T) {
 func TestDeploymentLowestLatency(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
 		h := newHarness(t, db)
-		slow, fast := newDepUpstream(t, 150*time.Millisecond), newDepUpstream(t, 0)
+		slow, fast := newDepUpstream(t, 300*time.Millisecond), newDepUpstream(t, 0)
 		key := deploymentWorld(t, h, `{"alias": "multi", "routing_strategy": "lowest-latency", "deployments": [
 			{"deployment_id": "slow", "litellm_model": "openai/gpt-4o", "api_base": %[1]q},
 			{"deployment_id": "fast", "litellm_model": "openai/gpt-4o", "api_base": %[2]q}]}`, slow, fast)
@@ -201,6 +201,11 @@ func TestDeploymentLowestLatency(t *testing.T) {
 func TestDeploymentUsageBased(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
 		h := newHarness(t, db)
+		// A clock standing still: this minute's counts must not start
+		// over halfway through the test.
+		still := time.Now()
+		h.Meter.Gateway = gateway.New(gateway.DefaultRegistry(), gateway.NewEndpoints(nil, gateway.DefaultTimeouts), h.State,
+			gateway.Options{Now: func() time.Time { return still }})
 		a, b := newDepUpstream(t, 0), newDepUpstream(t, 0)
 		key := deploymentWorld(t, h, `{"alias": "multi", "routing_strategy": "usage-based", "deployments": [
 			{"deployment_id": "a", "litellm_model": "openai/gpt-4o", "api_base": %[1]q, "rpm": 10},

@@ -122,7 +122,8 @@ func (db *DB) FindAlias(ctx context.Context, name string) (*gatehouse.Alias, err
 func (db *DB) ListAliases(ctx context.Context, f gatehouse.AliasFilter) ([]*gatehouse.Alias, int, error) {
 	var w where
 	if f.Provider != "" {
-		w.add("litellm_model LIKE ?", f.Provider+"/%")
+		// Any of its deployments on the provider.
+		w.addN("(litellm_model LIKE ? OR alias IN (SELECT alias FROM model_deployments WHERE litellm_model LIKE ?))", f.Provider+"/%", f.Provider+"/%")
 	}
 	if f.Active != nil {
 		w.add("active = ?", *f.Active)

@@ -258,6 +258,18 @@ func (db *DB) DeleteCredential(ctx context.Context, id string) error {
 			return err
 		}
 		before.Extra = redactExtras(before.Extra)
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT alias FROM model_deployments WHERE credential_id = $1 ORDER BY alias LIMIT 10`, id)
+		if err != nil {
+			return err
+		}
+		pinned, err := collectStrings(rows)
+		if err != nil {
+			return err
+		}
+		if len(pinned) > 0 {
+			return gatehouse.Errorf(gatehouse.ECONFLICT, "Credential %q is pinned by deployments of %s; change their credential_id first (or disable the credential).",
+				id, strings.Join(pinned, ", "))
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM provider_credentials WHERE id = $1`, id); err != nil {
 			return err
 		}

@@ -72,11 +72,19 @@ func withDeployments(ctx context.Context, q queryer, aliases ...*gatehouse.Alias
 	return nil
 }
 
-// defaultDeployments gives an alias stored without deployment rows its
-// one implicit deployment.
+// defaultDeployments reconciles an alias with what a replica of the
+// release before deployments may have written during a rolling upgrade:
+// an alias it created has no deployment rows, so it has one deployment,
+// its litellm_model; an alias whose litellm_model it changed disagrees
+// with its primary deployment (this release writes both together, so
+// they agree otherwise), and the newer litellm_model wins.
 func defaultDeployments(a *gatehouse.Alias) {
 	if len(a.Deployments) == 0 {
 		a.Deployments = []gatehouse.Deployment{{ID: a.LiteLLMModel, LiteLLMModel: a.LiteLLMModel, Weight: 1}}
+		return
+	}
+	if p := a.Primary(); a.LiteLLMModel != "" && p.LiteLLMModel != a.LiteLLMModel {
+		p.LiteLLMModel = a.LiteLLMModel
 	}
 }
 

@@ -66,7 +66,16 @@ func TestConformanceDeployments(t *testing.T) {
 		if err != nil || len(list) != 1 || len(list[0].Deployments) != 2 {
 			t.Fatalf("list = %+v, %v", list, err)
 		}
+		for prov, want := range map[string]int{"mock": 1, "openai": 0} {
+			if l, n, err := db.ListAliases(ctx, gatehouse.AliasFilter{Provider: prov}); err != nil || len(l) != want || n != want {
+				t.Errorf("?provider=%s: %d aliases (total %d), %v; want %d", prov, len(l), n, err, want)
+			}
+		}
 
+		// A pinned credential cannot be deleted.
+		if err := db.DeleteCredential(ctx, cred.ID); gatehouse.ErrorCode(err) != gatehouse.ECONFLICT {
+			t.Errorf("deleting a pinned credential: %v, want a conflict", err)
+		}
 		// litellm_model alone cannot say which of two deployments changes.
 		other := "mock/other"
 		if _, err := db.UpdateAlias(ctx, "smart", gatehouse.AliasUpdate{LiteLLMModel: &other}); gatehouse.ErrorCode(err) != gatehouse.EINVALID {
@@ -96,6 +105,15 @@ func TestConformanceDeployments(t *testing.T) {
 		}
 		if got, _ := db.FindAlias(ctx, "smart"); len(got.Deployments) != 2 || got.Deployments[0].ID != "backup" {
 			t.Errorf("a refused update changed the deployments: %+v", got.Deployments)
+		}
+
+		// A replica of the previous release changes only litellm_model:
+		// the primary deployment follows it.
+		if _, err := db.SQL().ExecContext(ctx, `UPDATE model_aliases SET litellm_model = 'mock/slow' WHERE alias = 'smart'`); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.FindAlias(ctx, "smart"); got.Deployment("main").LiteLLMModel != "mock/slow" || got.Deployment("backup").LiteLLMModel != "mock/echo" {
+			t.Errorf("after an old release's update: %+v", got.Deployments)
 		}
 
 		// The seed's single-model API: one deployment, changed in place.
