@@ -756,6 +756,9 @@ func TestConsolePages(t *testing.T) {
 			t.Errorf("viewer GET %s: %d, want 403", p, resp.StatusCode)
 		}
 	}
+	if _, body := owner.get("/admin/aliases/echo"); !strings.Contains(body, `id="deployments"`) || !strings.Contains(body, "mock/echo") {
+		t.Error("the alias page does not show its deployment")
+	}
 	if _, body := owner.get("/admin/aliases/backup/delete"); !strings.Contains(body, "<strong>echo</strong>") {
 		t.Error("deleting backup does not warn that echo falls back to it")
 	}
