@@ -147,6 +147,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		KeyUse:            keyUse,
 		Jobs:              db,
 		Meter:             meter,
+		TrustedProxies:    cfg.TrustedProxies,
 	})
 	return listenAndServe(ctx, cfg, handler, logger)
 }
