@@ -829,3 +829,44 @@ func TestConsolePages(t *testing.T) {
 		t.Error("the admin user made in the console is not in the API")
 	}
 }
+
+// TestConsoleFirstRun: with no admin user, the master-key holder creates
+// the first owner at /admin/setup; then setup is closed.
+func TestConsoleFirstRun(t *testing.T) {
+	s := newSite(t)
+	c := newClient(t, s.URL)
+	if _, body := c.get("/admin/signin"); !strings.Contains(body, `href="/admin/setup"`) {
+		t.Fatal("the sign-in page of a fresh install does not offer the first-run page")
+	}
+	form := url.Values{"email": {ownerEmail}, "password": {password}, "master_key": {"gh-master-wrong"}}
+	form.Set("csrf", c.csrf("/admin/setup"))
+	if resp, _ := c.post("/admin/setup", form); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("setup with a wrong master key: %d", resp.StatusCode)
+	}
+	form.Set("master_key", s.Master)
+	form.Set("password", "short")
+	if resp, body := c.post("/admin/setup", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "password must be") {
+		t.Fatalf("setup with a short password: %d", resp.StatusCode)
+	}
+	form.Set("password", password)
+	if resp, _ := c.post("/admin/setup", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setup: %d", resp.StatusCode)
+	}
+	users := s.api("GET", "/api/admin-users", "", 200)["users"].([]any)
+	if len(users) != 1 || users[0].(map[string]any)["role"] != "owner" {
+		t.Fatalf("after setup: %v", users)
+	}
+	if resp, _ := c.get("/admin/setup"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("setup still open once an owner exists: %d", resp.StatusCode)
+	}
+	form.Set("email", "second@example.com")
+	if resp, _ := c.post("/admin/setup", form); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("setup POST once an owner exists: %d", resp.StatusCode)
+	}
+	if users := s.api("GET", "/api/admin-users", "", 200)["users"].([]any); len(users) != 1 {
+		t.Errorf("setup created a second user once closed: %v", users)
+	}
+	if resp := c.signIn(url.Values{"email": {ownerEmail}, "password": {password}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the new owner cannot sign in: %d", resp.StatusCode)
+	}
+}
