@@ -584,7 +584,7 @@ func TestConsoleSessionSecurity(t *testing.T) {
 	if h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("framing/sniffing headers: %v", h)
 	}
-	if resp, _ := c.get("/admin/aliases"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/signin" {
+	if resp, _ := c.get("/admin/aliases?q=x"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/signin?next=%2Fadmin%2Faliases%3Fq%3Dx" {
 		t.Errorf("signed out, /admin/aliases: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 
@@ -592,7 +592,16 @@ func TestConsoleSessionSecurity(t *testing.T) {
 	if resp, _ := c.post("/admin/signin", url.Values{"email": {ownerEmail}, "password": {password}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("sign-in without CSRF token: %d", resp.StatusCode)
 	}
-	resp = c.signIn(url.Values{"email": {ownerEmail}, "password": {password}})
+	resp = c.signIn(url.Values{"email": {ownerEmail}, "password": {password}, "next": {"/admin/aliases?q=x"}})
+	if loc := resp.Header.Get("Location"); loc != "/admin/aliases?q=x" {
+		t.Errorf("after sign-in, sent to %q, want the page asked for", loc)
+	}
+	for _, next := range []string{"https://evil.example/", "//evil.example/admin/", "/admin/../evil"} {
+		other := newClient(t, s.URL)
+		if loc := other.signIn(url.Values{"email": {ownerEmail}, "password": {password}, "next": {next}}).Header.Get("Location"); loc != "/admin/" {
+			t.Errorf("sign-in with next=%q sends to %q", next, loc)
+		}
+	}
 	var session *http.Cookie
 	for _, ck := range resp.Cookies() {
 		if ck.Name == "gh_console" {
