@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse/provider"
 	"github.com/gatehouse-llm/gatehouse/ratelimit"
 	"github.com/gatehouse-llm/gatehouse/state"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // estimateTokens is what a call is expected to use, charged to its
@@ -58,6 +59,9 @@ type Gateway struct {
 	TotalTimeout time.Duration
 	// sleep waits between retries; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
+	// observer and tracer are Options.Observer and Options.Tracer.
+	observer Observer
+	tracer   trace.Tracer
 }
 
 // Options configure a Gateway.
@@ -74,6 +78,12 @@ type Options struct {
 	// (Redis) limiter so they hold across replicas. Nil counts in this
 	// process.
 	Limiter ratelimit.Limiter
+	// Observer hears every upstream attempt and refusal (metrics); nil
+	// hears nothing.
+	Observer Observer
+	// Tracer, when set, gives each admission and upstream attempt a span
+	// (traces off: nil, and no cost).
+	Tracer trace.Tracer
 }
 
 // New returns a gateway.
@@ -97,7 +107,8 @@ func New(reg *Registry, eps *Endpoints, st *state.State, o Options) *Gateway {
 		o.Now = time.Now
 	}
 	return &Gateway{registry: reg, endpoints: eps, state: st, retry: o.Retry, logger: o.Logger, TotalTimeout: o.TotalTimeout,
-		breakers: newBreakers(o.Now, o.BreakerThreshold, o.BreakerOpenFor), router: newRouter(o.Now, o.Limiter), sleep: sleepCtx}
+		breakers: newBreakers(o.Now, o.BreakerThreshold, o.BreakerOpenFor), router: newRouter(o.Now, o.Limiter), sleep: sleepCtx,
+		observer: o.Observer, tracer: o.Tracer}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -287,6 +298,7 @@ func (g *Gateway) pick(ctx context.Context, snap *state.Snapshot, caller *state.
 		}
 		if ok, wait := g.breakers.allow(p.breaker, caller.Team.ID); !ok {
 			lastErr = &circuitOpen{retryAfter: wait}
+			g.breakerSkipped(p, caller.Team.ID)
 			continue
 		}
 		permit, wait, err := g.router.admit(ctx, a.Alias, d, est)
@@ -394,13 +406,15 @@ aliases:
 		excluded := map[string]bool{}
 		for n := 1; ; n++ {
 			ex := &provider.Exchange{Stream: stream}
+			actx, span := g.startAttempt(ctx, p, team, n)
 			start := time.Now()
 			p.stat.inFlight.Add(1)
 			p.stat.count(start.Unix()/60, est)
-			err = call(provider.WithExchange(ctx, ex), p)
+			err = call(provider.WithExchange(actx, ex), p)
 			latency := time.Since(start)
 			answered := ex.Answered()
 			attempts = append(attempts, Attempt{Target: p.Target, Err: err, Latency: latency, Answered: answered, Received: ex.Received()})
+			g.endAttempt(span, p, named, team, n, attempts[len(attempts)-1])
 			if err == nil {
 				if !stream {
 					p.stat.inFlight.Add(-1)
@@ -513,6 +527,15 @@ type Stream struct {
 	done       bool
 	settled    bool
 	firstByte  time.Duration
+}
+
+// Buffered reports whether the upstream's next event has (partly)
+// arrived already, when its adapter can tell (see sse.Reader.Buffered):
+// a handler writing the stream to its client may then hold its flush for
+// it without delaying anything.
+func (s *Stream) Buffered() bool {
+	b, ok := s.upstream.(interface{ Buffered() bool })
+	return ok && b.Buffered()
 }
 
 // Recv returns the next chunk, io.EOF at the end. An error after the first

@@ -129,5 +129,11 @@ func (s *server) routes() []route {
 		{"GET", "/v1/models", teamKey, "List the aliases this key may call (OpenAI format)", handleV1Models(s.State), nil, one(modelListResponse{})},
 		{"GET", "/v1/models/{model}", teamKey, "Get one alias this key may call (OpenAI format)", handleV1Model(s.State), nil, one(openAIModel{})},
 	}
+	if s.Metrics != nil {
+		rs = append(rs, route{"GET", "/metrics", public, "Prometheus metrics (needs the metrics_token as a bearer token)", s.Metrics, nil, nil})
+	}
+	if s.Pprof {
+		rs = append(rs, route{"GET", "/debug/pprof/", owner, "Go runtime profiles: the index, and …/goroutine, …/heap, …/profile?seconds=N, …/trace?seconds=N (pprof formats; enabled by the pprof configuration key)", handlePprof(), nil, nil})
+	}
 	return rs
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -59,6 +60,9 @@ type DB struct {
 	// from being taken for orphans with Heartbeat; empty leaves them
 	// unowned (then only job_ttl ends them).
 	Instance string
+	// lastBeat is when the last successful heartbeat of Instance was sent
+	// (UnixNano), for HeartbeatAge.
+	lastBeat atomic.Int64
 }
 
 // New wraps an open database: read for queries outside transactions,
@@ -81,6 +85,10 @@ func New(read, write *sql.DB, dialect Dialect, migrations fs.FS) *DB {
 // SQL returns the handle that may read and write, for engine-specific
 // code and tests.
 func (db *DB) SQL() *sql.DB { return db.write }
+
+// Pools returns the read and write connection pools (the same pool on
+// PostgreSQL), for their statistics.
+func (db *DB) Pools() (read, write *sql.DB) { return db.sql, db.write }
 
 // OnClose registers f to run when the DB closes, before its pools do: the
 // engine package's background work (SQLite's checkpointer) stops there.

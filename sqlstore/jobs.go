@@ -269,7 +269,14 @@ func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome)
 	settled := make([]gatehouse.Settlement, len(outcomes))
 	err := db.inTx(ctx, func(tx *Tx) error {
 		usage := newUsageRollup() // usage rollups (rollup.go), written last
+		var leased leaseBatch     // lease-admitted single-call jobs, settled by team (leases.go)
 		for i, o := range outcomes {
+			if o.NewJob != nil {
+				if err := tx.recordLeasedCall(ctx, o, i, &leased, settled); err != nil {
+					return err
+				}
+				continue
+			}
 			j, err := tx.recordCall(ctx, o)
 			if err != nil {
 				return err
@@ -296,6 +303,14 @@ func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome)
 				return err
 			}
 		}
+		if err := tx.settleLeased(ctx, &leased, settled); err != nil {
+			return err
+		}
+		for _, team := range leased.teams {
+			for _, lj := range leased.jobs[team] {
+				usage.record(lj.job, lj.call)
+			}
+		}
 		return usage.write(ctx, tx)
 	})
 	if err != nil {
@@ -308,23 +323,11 @@ func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome)
 // as the settlement left it, or nil when the call was already recorded.
 func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) (*gatehouse.Job, error) {
 	c := o.Call
-	if c.Metadata == nil {
-		c.Metadata = gatehouse.Metadata{}
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO llm_calls (id, job_id, team_id, organization_id, key_id, alias, served_alias, provider,
-		provider_model, purpose, metadata, status, error, stream, finish_reason, prompt_tokens, completion_tokens, cached_tokens,
-		cache_write_tokens, reasoning_tokens, total_tokens, usage_source, cost_micro_usd, client_cost_micro_usd, latency_ms,
-		first_token_ms, attempts, request_body, response_body, created_at, deployment_id, credential_id, region)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
-		$26, $27, $28, $29, $30, $31, $32, $33) ON CONFLICT (id) DO NOTHING`,
-		c.ID, c.JobID, c.TeamID, c.OrganizationID, c.KeyID, c.Alias, c.ServedAlias, c.Provider, c.ProviderModel, c.Purpose,
-		jsonText(c.Metadata, "{}"), c.Status, c.Error, c.Stream, c.FinishReason, c.PromptTokens, c.CompletionTokens, c.CachedTokens,
-		c.CacheWriteTokens, c.ReasoningTokens, c.TotalTokens, c.UsageSource, c.CostMicroUSD, c.ClientCostMicro, c.LatencyMS,
-		c.FirstTokenMS, c.Attempts, c.RequestBody, c.ResponseBody, c.CreatedAt, c.DeploymentID, c.CredentialID, c.Region)
+	inserted, err := tx.insertCall(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("record call: %w", err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !inserted {
 		return nil, nil // already recorded (a replay): recording is idempotent
 	}
 	failed := 0
@@ -335,6 +338,36 @@ func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) (*gatehou
 	if err != nil {
 		return nil, err
 	}
+	return tx.settleCall(ctx, o, j, failed)
+}
+
+// insertCall writes a call's record; it reports false when the call was
+// already recorded.
+func (tx *Tx) insertCall(ctx context.Context, c *gatehouse.Call) (bool, error) {
+	if c.Metadata == nil {
+		c.Metadata = gatehouse.Metadata{}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO llm_calls (id, job_id, team_id, organization_id, key_id, alias, served_alias, provider,
+		provider_model, purpose, metadata, status, error, stream, finish_reason, prompt_tokens, completion_tokens, cached_tokens,
+		cache_write_tokens, reasoning_tokens, total_tokens, usage_source, cost_micro_usd, client_cost_micro_usd, latency_ms,
+		first_token_ms, attempts, request_body, response_body, created_at, deployment_id, credential_id, region, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
+		$26, $27, $28, $29, $30, $31, $32, $33, $34) ON CONFLICT (id) DO NOTHING`,
+		c.ID, c.JobID, c.TeamID, c.OrganizationID, c.KeyID, c.Alias, c.ServedAlias, c.Provider, c.ProviderModel, c.Purpose,
+		jsonText(c.Metadata, "{}"), c.Status, c.Error, c.Stream, c.FinishReason, c.PromptTokens, c.CompletionTokens, c.CachedTokens,
+		c.CacheWriteTokens, c.ReasoningTokens, c.TotalTokens, c.UsageSource, c.CostMicroUSD, c.ClientCostMicro, c.LatencyMS,
+		c.FirstTokenMS, c.Attempts, c.RequestBody, c.ResponseBody, c.CreatedAt, c.DeploymentID, c.CredentialID, c.Region, c.RequestID)
+	if err != nil {
+		return false, fmt.Errorf("record call: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// settleCall settles a recorded call against its job j, read and locked
+// in this transaction, and returns the job as it left it.
+func (tx *Tx) settleCall(ctx context.Context, o gatehouse.CallOutcome, j *gatehouse.Job, failed int) (*gatehouse.Job, error) {
+	c := o.Call
 	// A call releases the reservation it made, but never more than its job
 	// still holds for calls in flight: a job abandoned by a sweeper has
 	// already released the reservations of calls that were still running,
@@ -541,7 +574,7 @@ func (db *DB) JobCalls(ctx context.Context, teamID, jobID string, p gatehouse.Pa
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, job_id, team_id, alias, served_alias, provider, provider_model, purpose, metadata,
 		status, error, stream, finish_reason, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens,
 		total_tokens, usage_source, cost_micro_usd, client_cost_micro_usd, latency_ms, first_token_ms, attempts, created_at,
-		deployment_id, credential_id, region
+		deployment_id, credential_id, region, request_id
 		FROM llm_calls`+w.String()+window, w.args...)
 	if err != nil {
 		return nil, err
@@ -554,7 +587,7 @@ func (db *DB) JobCalls(ctx context.Context, teamID, jobID string, p gatehouse.Pa
 		if err := rows.Scan(&c.ID, &c.JobID, &c.TeamID, &c.Alias, &c.ServedAlias, &c.Provider, &c.ProviderModel, &c.Purpose, &meta,
 			&c.Status, &c.Error, &c.Stream, &c.FinishReason, &c.PromptTokens, &c.CompletionTokens, &c.CachedTokens, &c.CacheWriteTokens,
 			&c.ReasoningTokens, &c.TotalTokens, &c.UsageSource, &c.CostMicroUSD, &c.ClientCostMicro, &c.LatencyMS, &c.FirstTokenMS,
-			&c.Attempts, &c.CreatedAt, &c.DeploymentID, &c.CredentialID, &c.Region); err != nil {
+			&c.Attempts, &c.CreatedAt, &c.DeploymentID, &c.CredentialID, &c.Region, &c.RequestID); err != nil {
 			return nil, err
 		}
 		c.Metadata = gatehouse.Metadata{}

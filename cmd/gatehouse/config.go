@@ -40,14 +40,22 @@ type Config struct {
 	// InstanceExpiry is how long after this process's last heartbeat the
 	// single-call jobs it owns are taken for orphans.
 	InstanceExpiry time.Duration
-	// DebugAddr serves Go's runtime profiles when set.
-	DebugAddr string
+	// Pprof serves Go's runtime profiles at /debug/pprof/ on the API's
+	// port, to the owner role (and the master key) only.
+	Pprof bool
 	// Upstream bounds calls to providers (gateway.Timeouts and the total
 	// per call).
 	UpstreamTimeout          time.Duration
 	UpstreamFirstByteTimeout time.Duration
 	UpstreamIdleTimeout      time.Duration
 	UpstreamMaxBody          int64
+	// Metrics and traces (see telemetry): where /metrics is served and
+	// with which token, whether series carry a team label, and where
+	// traces are exported.
+	MetricsAddr       string
+	MetricsToken      string
+	MetricsTeamLabels bool
+	OtelEndpoint      string
 	// Webhook delivery (see the webhook package).
 	WebhookDeliver      bool
 	WebhookAllowPrivate bool
@@ -162,8 +170,15 @@ var settings = []setting{
 			c.InstanceExpiry = d
 			return nil
 		}},
-	{"debug_addr", "", "address serving Go's runtime profiles (/debug/pprof/: goroutines, heap, CPU) for leak and performance investigations; keep it on localhost; empty serves nothing",
-		func(c *Config, v string) error { c.DebugAddr = v; return nil }},
+	{"pprof", "false", "serve Go's runtime profiles (/debug/pprof/: goroutines, heap, CPU) on the API's port to the owner role and the master key only, for leak and performance investigations; off by default",
+		func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.Pprof = b
+			return nil
+		}},
 	{"upstream_timeout", "10m", "longest a provider call may take, retries and fallbacks included (a stream: until its last event)",
 		func(c *Config, v string) error { return setDuration(&c.UpstreamTimeout, v, time.Second, "10m") }},
 	{"upstream_first_byte_timeout", "60s", "longest wait for a streamed call's response headers before the attempt fails and is retried (a plain call's headers come only after the whole answer, within upstream_timeout)",
@@ -183,6 +198,20 @@ var settings = []setting{
 			c.UpstreamMaxBody = n
 			return nil
 		}},
+	{"metrics_addr", "", "address serving Prometheus metrics at /metrics on a listener of its own (e.g. 127.0.0.1:9090), needing metrics_token only if that is set; empty serves them on the main port if metrics_token is set, else nowhere",
+		func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
+	{"metrics_token", "", "bearer token GET /metrics must carry; with no metrics_addr, /metrics is served on the main port behind it (at least 16 characters)",
+		func(c *Config, v string) error {
+			if v != "" && len(v) < 16 {
+				return errors.New("must be at least 16 characters (generate one with `openssl rand -hex 16`)")
+			}
+			c.MetricsToken = v
+			return nil
+		}},
+	{"metrics_team_labels", "false", "add a team label to the per-call metrics (calls, tokens, cost, credits, refusals); off by default because series then grow with the number of teams",
+		func(c *Config, v string) error { return setBool(&c.MetricsTeamLabels, v) }},
+	{"otel_endpoint", "", "OTLP/HTTP endpoint receiving OpenTelemetry traces (e.g. http://otel-collector:4318); empty uses OTEL_EXPORTER_OTLP_ENDPOINT if set, else traces are off",
+		func(c *Config, v string) error { c.OtelEndpoint = v; return nil }},
 	{"webhook_deliver", "true", "deliver webhook events from this replica (each event is still sent once: replicas claim deliveries); false leaves delivery to the others",
 		func(c *Config, v string) error { return setBool(&c.WebhookDeliver, v) }},
 	{"webhook_allow_private", "false", "allow webhook endpoints on loopback, private (RFC 1918, unique-local), link-local and other internal addresses; checked when connecting, after DNS resolution",

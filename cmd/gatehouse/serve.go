@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse/catalog"
 	"github.com/gatehouse-llm/gatehouse/gateway"
 	ghttp "github.com/gatehouse-llm/gatehouse/http"
+	"github.com/gatehouse-llm/gatehouse/lease"
 	"github.com/gatehouse-llm/gatehouse/litellm"
 	"github.com/gatehouse-llm/gatehouse/ratelimit"
 	"github.com/gatehouse-llm/gatehouse/secret"
@@ -94,6 +95,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	keyUse := sqlstore.NewKeyUse(db, logger)
 	background.Go(func() { keyUse.Run(backgroundCtx) })
 
+	obs, err := startTelemetry(ctx, cfg, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer obs.shutdown()
+
 	registry := gateway.DefaultRegistry()
 	endpoints := gateway.NewEndpoints(getenv, gateway.Timeouts{Connect: gateway.DefaultTimeouts.Connect,
 		FirstByte: cfg.UpstreamFirstByteTimeout, Idle: cfg.UpstreamIdleTimeout, MaxBody: cfg.UpstreamMaxBody})
@@ -104,22 +111,29 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer closeLimiter()
 	// Deployments' rpm/tpm limits share the teams' limiter (Redis when
 	// configured), so they hold across replicas.
-	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout, Limiter: limiter})
+	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout, Limiter: limiter,
+		Observer: obs.gatewayObserver(), Tracer: obs.tracer})
 	recorder := sqlstore.NewRecorder(db, logger)
 	defer recorder.Close() // after the server has drained: every in-flight call is recorded
-	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models, StoreBodies: cfg.StoreBodies,
+	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: obs.recorder(recorder), Catalog: models, StoreBodies: cfg.StoreBodies,
 		Limits: &gateway.RateLimits{Limiter: limiter, Logger: logger}, ReserveOutputTokens: cfg.ReserveOutputTokens}
 	if cfg.ReserveOutputTokens == 0 {
 		meter.ReserveOutputTokens = -1 // configured: reserve the maximal answer
 	}
-	background.Go(func() { sweepJobs(backgroundCtx, db, cfg, logger) })
-	if cfg.DebugAddr != "" {
+	obs.watch(db, recorder, st, limiter, gw)
+	if cfg.MetricsAddr != "" {
 		background.Go(func() {
-			if err := serveDebug(backgroundCtx, cfg.DebugAddr, logger); err != nil {
-				logger.Error("runtime profiles not served", "addr", cfg.DebugAddr, "err", err)
+			if err := serveMetrics(backgroundCtx, cfg.MetricsAddr, obs.metrics.Handler(cfg.MetricsToken), logger); err != nil {
+				logger.Error("metrics not served", "addr", cfg.MetricsAddr, "err", err)
 			}
 		})
 	}
+	background.Go(func() { sweepJobs(backgroundCtx, db, cfg, logger, obs.jobsExpired) })
+	// Single-call jobs are admitted from memory against credit leases,
+	// used only while this instance's heartbeat is well within the expiry
+	// after which the others would return its leases.
+	meter.Leases = lease.NewManager(db, func() bool { return db.HeartbeatAge() < cfg.InstanceExpiry/2 }, logger)
+	background.Go(func() { meter.Leases.Run(backgroundCtx) })
 	background.Go(func() {
 		db.RunRefillsEvery(backgroundCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 	})
@@ -145,9 +159,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		SupportedProvider: registry.Supports,
 		TestCredential:    gateway.Tester(registry, endpoints),
 		KeyUse:            keyUse,
-		Jobs:              db,
+		Jobs:              obs.jobs(db),
 		Meter:             meter,
 		TrustedProxies:    cfg.TrustedProxies,
+		Observer:          obs.httpObserver(),
+		Tracer:            obs.tracer,
+		Metrics:           obs.mainPortMetrics(cfg),
+		Pprof:             cfg.Pprof,
 	})
 	return listenAndServe(ctx, cfg, handler, logger)
 }
@@ -217,7 +235,7 @@ func newLimiter(cfg Config, logger *slog.Logger) (ratelimit.Limiter, func(), err
 // sweepJobs fails jobs left open longer than job_ttl, once a minute, so
 // their held credits return to their teams, and purges stored bodies past
 // their retention. Every replica may run it: each job ends once.
-func sweepJobs(ctx context.Context, db *sqlstore.DB, cfg Config, logger *slog.Logger) {
+func sweepJobs(ctx context.Context, db *sqlstore.DB, cfg Config, logger *slog.Logger, expired func(int64)) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -225,6 +243,7 @@ func sweepJobs(ctx context.Context, db *sqlstore.DB, cfg Config, logger *slog.Lo
 			logger.Warn("job sweeper failed", "err", err)
 		} else if n > 0 {
 			logger.Info("expired stale jobs", "count", n, "ttl", cfg.JobTTL)
+			expired(int64(n))
 		}
 		if _, err := db.PurgeBodies(ctx, cfg.BodyRetention); err != nil && ctx.Err() == nil {
 			logger.Warn("purging stored bodies failed", "err", err)
