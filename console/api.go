@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // apiResult is what the API answered an in-process request.
@@ -105,7 +106,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, method, path string
 // safeNext keeps redirects inside the console.
 func safeNext(r *http.Request, fallback string) string {
 	n := r.PostFormValue("next")
-	if len(n) > 7 && n[:7] == "/admin/" && !bytes.ContainsAny([]byte(n), "\\\r\n") && n[1] != '/' {
+	if strings.HasPrefix(n, "/admin/") && !strings.ContainsAny(n, "\\\r\n") && !strings.Contains(n, "/../") && !strings.HasSuffix(n, "/..") {
 		return n
 	}
 	return fallback

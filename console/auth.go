@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -29,15 +30,19 @@ func sessionFrom(ctx context.Context) signedIn {
 // well as by the API the change would reach.
 func (s *Server) need(role string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		signin := "/admin/signin"
+		if r.Method == http.MethodGet && r.URL.Path != "/admin/" {
+			signin += "?next=" + url.QueryEscape(r.URL.RequestURI())
+		}
 		c, err := r.Cookie(cookieSession)
 		if err != nil || c.Value == "" {
-			http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
+			http.Redirect(w, r, signin, http.StatusSeeOther)
 			return
 		}
 		actor, err := s.Authenticate(r, c.Value)
 		if err != nil {
 			s.setCookie(w, r, cookieSession, "", -1)
-			http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
+			http.Redirect(w, r, signin, http.StatusSeeOther)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -79,6 +84,7 @@ func (s *Server) checkPre(r *http.Request) bool {
 }
 
 type signinData struct {
+	Next      string // the page asked for before signing in
 	Error     string
 	Email     string
 	FirstRun  bool
@@ -91,7 +97,7 @@ func (s *Server) hasUsers(ctx context.Context) bool {
 }
 
 func (s *Server) handleSigninForm(w http.ResponseWriter, r *http.Request) {
-	s.renderBare(w, r, http.StatusOK, "signin", "Sign in", s.preToken(w, r), signinData{FirstRun: !s.hasUsers(r.Context()), MasterKey: s.Sessions != nil})
+	s.renderBare(w, r, http.StatusOK, "signin", "Sign in", s.preToken(w, r), signinData{Next: r.URL.Query().Get("next"), FirstRun: !s.hasUsers(r.Context()), MasterKey: s.Sessions != nil})
 }
 
 // handleSignin signs in with an email and password (through the API's own
@@ -100,7 +106,7 @@ func (s *Server) handleSigninForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request) {
 	pre := s.preToken(w, r)
 	fail := func(status int, msg string, email string) {
-		s.renderBare(w, r, status, "signin", "Sign in", pre, signinData{Error: msg, Email: email, FirstRun: !s.hasUsers(r.Context()), MasterKey: s.Sessions != nil})
+		s.renderBare(w, r, status, "signin", "Sign in", pre, signinData{Next: r.PostFormValue("next"), Error: msg, Email: email, FirstRun: !s.hasUsers(r.Context()), MasterKey: s.Sessions != nil})
 	}
 	if !s.checkPre(r) {
 		fail(http.StatusForbidden, "The form's security token is missing or stale; try again.", "")
@@ -143,7 +149,7 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request) {
 		token = out.AccessToken
 	}
 	s.setCookie(w, r, cookieSession, token, int(sessionTTL.Seconds()))
-	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(r, "/admin/"), http.StatusSeeOther)
 }
 
 // handleSignout ends the session in the database, so no replica accepts

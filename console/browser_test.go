@@ -584,7 +584,7 @@ func TestConsoleSessionSecurity(t *testing.T) {
 	if h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("framing/sniffing headers: %v", h)
 	}
-	if resp, _ := c.get("/admin/aliases"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/signin" {
+	if resp, _ := c.get("/admin/aliases?q=x"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/signin?next=%2Fadmin%2Faliases%3Fq%3Dx" {
 		t.Errorf("signed out, /admin/aliases: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 
@@ -592,7 +592,16 @@ func TestConsoleSessionSecurity(t *testing.T) {
 	if resp, _ := c.post("/admin/signin", url.Values{"email": {ownerEmail}, "password": {password}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("sign-in without CSRF token: %d", resp.StatusCode)
 	}
-	resp = c.signIn(url.Values{"email": {ownerEmail}, "password": {password}})
+	resp = c.signIn(url.Values{"email": {ownerEmail}, "password": {password}, "next": {"/admin/aliases?q=x"}})
+	if loc := resp.Header.Get("Location"); loc != "/admin/aliases?q=x" {
+		t.Errorf("after sign-in, sent to %q, want the page asked for", loc)
+	}
+	for _, next := range []string{"https://evil.example/", "//evil.example/admin/", "/admin/../evil"} {
+		other := newClient(t, s.URL)
+		if loc := other.signIn(url.Values{"email": {ownerEmail}, "password": {password}, "next": {next}}).Header.Get("Location"); loc != "/admin/" {
+			t.Errorf("sign-in with next=%q sends to %q", next, loc)
+		}
+	}
 	var session *http.Cookie
 	for _, ck := range resp.Cookies() {
 		if ck.Name == "gh_console" {
@@ -756,6 +765,9 @@ func TestConsolePages(t *testing.T) {
 			t.Errorf("viewer GET %s: %d, want 403", p, resp.StatusCode)
 		}
 	}
+	if _, body := owner.get("/admin/aliases/echo"); !strings.Contains(body, `id="deployments"`) || !strings.Contains(body, "mock/echo") {
+		t.Error("the alias page does not show its deployment")
+	}
 	if _, body := owner.get("/admin/aliases/backup/delete"); !strings.Contains(body, "<strong>echo</strong>") {
 		t.Error("deleting backup does not warn that echo falls back to it")
 	}
@@ -824,5 +836,46 @@ func TestConsolePages(t *testing.T) {
 	post("/admin/users", url.Values{"email": {"new@example.com"}, "password": {password}, "role": {"admin"}})
 	if u := s.api("GET", "/api/admin-users", "", 200); !strings.Contains(fmt.Sprint(u["users"]), "new@example.com") {
 		t.Error("the admin user made in the console is not in the API")
+	}
+}
+
+// TestConsoleFirstRun: with no admin user, the master-key holder creates
+// the first owner at /admin/setup; then setup is closed.
+func TestConsoleFirstRun(t *testing.T) {
+	s := newSite(t)
+	c := newClient(t, s.URL)
+	if _, body := c.get("/admin/signin"); !strings.Contains(body, `href="/admin/setup"`) {
+		t.Fatal("the sign-in page of a fresh install does not offer the first-run page")
+	}
+	form := url.Values{"email": {ownerEmail}, "password": {password}, "master_key": {"gh-master-wrong"}}
+	form.Set("csrf", c.csrf("/admin/setup"))
+	if resp, _ := c.post("/admin/setup", form); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("setup with a wrong master key: %d", resp.StatusCode)
+	}
+	form.Set("master_key", s.Master)
+	form.Set("password", "short")
+	if resp, body := c.post("/admin/setup", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "password must be") {
+		t.Fatalf("setup with a short password: %d", resp.StatusCode)
+	}
+	form.Set("password", password)
+	if resp, _ := c.post("/admin/setup", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setup: %d", resp.StatusCode)
+	}
+	users := s.api("GET", "/api/admin-users", "", 200)["users"].([]any)
+	if len(users) != 1 || users[0].(map[string]any)["role"] != "owner" {
+		t.Fatalf("after setup: %v", users)
+	}
+	if resp, _ := c.get("/admin/setup"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("setup still open once an owner exists: %d", resp.StatusCode)
+	}
+	form.Set("email", "second@example.com")
+	if resp, _ := c.post("/admin/setup", form); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("setup POST once an owner exists: %d", resp.StatusCode)
+	}
+	if users := s.api("GET", "/api/admin-users", "", 200)["users"].([]any); len(users) != 1 {
+		t.Errorf("setup created a second user once closed: %v", users)
+	}
+	if resp := c.signIn(url.Values{"email": {ownerEmail}, "password": {password}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the new owner cannot sign in: %d", resp.StatusCode)
 	}
 }

@@ -2,6 +2,9 @@ package console
 
 import (
 	"context"
+	"crypto/tls"
+	"net/http/httptest"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -58,6 +61,40 @@ func TestMonthUsageCachesSettledDays(t *testing.T) {
 			if f.asked[i] != tc.asked[i] {
 				t.Fatalf("at %s: asked %v, want %v", tc.now, f.asked, tc.asked)
 			}
+		}
+	}
+}
+
+// TestSecureBehindProxies: X-Forwarded-Proto is believed only from a
+// trusted proxy; TLS is always secure.
+func TestSecureBehindProxies(t *testing.T) {
+	lan := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		trusted []netip.Prefix
+		peer    string
+		proto   string
+		tls     bool
+		want    bool
+	}{
+		{nil, "127.0.0.1:5000", "https", false, true},
+		{nil, "10.1.2.3:5000", "https", false, false},
+		{lan, "10.1.2.3:5000", "https", false, true},
+		{lan, "10.1.2.3:5000", "http", false, false},
+		{lan, "127.0.0.1:5000", "https", false, false},
+		{[]netip.Prefix{}, "127.0.0.1:5000", "https", false, false},
+		{[]netip.Prefix{}, "192.0.2.1:5000", "", true, true},
+	} {
+		s := New(Deps{TrustedProxies: tc.trusted})
+		r := httptest.NewRequest("GET", "/admin/", nil)
+		r.RemoteAddr = tc.peer
+		if tc.proto != "" {
+			r.Header.Set("X-Forwarded-Proto", tc.proto)
+		}
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		if got := s.secure(r); got != tc.want {
+			t.Errorf("trusted %v, peer %s, proto %q, tls %v: secure %v, want %v", tc.trusted, tc.peer, tc.proto, tc.tls, got, tc.want)
 		}
 	}
 }

@@ -35,10 +35,11 @@ func (s *server) mountConsole(mux *http.ServeMux) {
 			r2.Header = http.Header{"Authorization": {"Bearer " + token}}
 			return s.authenticateAdmin(r2)
 		},
-		Throttle:      consoleThrottle{s.logins},
-		MasterKeyHash: s.MasterKeyHash,
-		Now:           s.Now,
-		Logger:        s.Logger,
+		Throttle:       consoleThrottle{s.logins},
+		MasterKeyHash:  s.MasterKeyHash,
+		TrustedProxies: s.TrustedProxies,
+		Now:            s.Now,
+		Logger:         s.Logger,
 	})
 	mux.Handle("/admin/", c)
 	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusSeeOther))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -70,6 +71,9 @@ type Deps struct {
 	}
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// TrustedProxies are the proxies whose X-Forwarded-Proto the admin
+	// console believes (its Secure cookie); nil trusts loopback only.
+	TrustedProxies []netip.Prefix
 	// Observer hears every request's route, status and duration
 	// (metrics); nil hears nothing.
 	Observer Observer

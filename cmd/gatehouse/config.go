@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -62,6 +63,9 @@ type Config struct {
 	WebhookRetryBase    time.Duration
 	WebhookRetryWindow  time.Duration
 	WebhookRetention    time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-Proto the admin
+	// console believes when deciding that its cookie must be Secure.
+	TrustedProxies []netip.Prefix
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -220,6 +224,25 @@ var settings = []setting{
 		func(c *Config, v string) error { return setDuration(&c.WebhookRetryWindow, v, time.Second, "24h") }},
 	{"webhook_retention", "720h", "how long delivered and failed webhook deliveries (and their events) stay in the delivery log before they are pruned",
 		func(c *Config, v string) error { return setDuration(&c.WebhookRetention, v, time.Hour, "720h") }},
+	{"trusted_proxies", "127.0.0.0/8,::1/128", "addresses or CIDR ranges (comma-separated) of the TLS-terminating proxies whose X-Forwarded-Proto: https makes the admin console's cookies Secure; empty trusts none",
+		func(c *Config, v string) error {
+			c.TrustedProxies = []netip.Prefix{}
+			for _, f := range strings.Split(v, ",") {
+				if f = strings.TrimSpace(f); f == "" {
+					continue
+				}
+				p, err := netip.ParsePrefix(f)
+				if err != nil {
+					a, aerr := netip.ParseAddr(f)
+					if aerr != nil {
+						return fmt.Errorf("%q is neither an address nor a CIDR range such as 10.0.0.0/8", f)
+					}
+					p = netip.PrefixFrom(a, a.BitLen())
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+			}
+			return nil
+		}},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)

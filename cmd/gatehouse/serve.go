@@ -161,6 +161,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		KeyUse:            keyUse,
 		Jobs:              obs.jobs(db),
 		Meter:             meter,
+		TrustedProxies:    cfg.TrustedProxies,
 		Observer:          obs.httpObserver(),
 		Tracer:            obs.tracer,
 		Metrics:           obs.mainPortMetrics(cfg),
