@@ -196,8 +196,11 @@ func (g *Gateway) breakerSkipped(p *prepared, team string) {
 // the observer.
 func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 	g := m.Gateway
-	ctx, span := g.startSpan(ctx, "gatehouse.admission", trace.SpanKindInternal, attrAlias.String(in.Alias),
-		attrTeam.String(in.Caller.Team.ID), attrJob.String(in.JobID))
+	var span trace.Span
+	if g.tracer != nil { // attributes are not even built with traces off
+		ctx, span = g.startSpan(ctx, "gatehouse.admission", trace.SpanKindInternal, attrAlias.String(in.Alias),
+			attrTeam.String(in.Caller.Team.ID), attrJob.String(in.JobID))
+	}
 	a, err := m.admitCall(ctx, in)
 	endSpan(span, err)
 	if err != nil && g.observer != nil {

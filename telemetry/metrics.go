@@ -74,8 +74,8 @@ type attemptKey struct {
 }
 
 type attemptChild struct {
-	duration                  prometheus.Observer
-	retries, fallbacks, skips prometheus.Counter
+	duration           prometheus.Observer
+	retries, fallbacks prometheus.Counter
 }
 
 // Latency buckets: HTTP and upstream answers run from milliseconds (the
@@ -194,8 +194,7 @@ func (m *Metrics) attemptChild(provider, alias, deployment, outcome string) *att
 		return c.(*attemptChild)
 	}
 	c := &attemptChild{duration: m.attempts.WithLabelValues(provider, alias, deployment, outcome),
-		retries: m.retries.WithLabelValues(provider, alias, deployment), fallbacks: m.fallbacks.WithLabelValues(provider, alias, deployment),
-		skips: m.breakerSkips.WithLabelValues(provider, alias, deployment)}
+		retries: m.retries.WithLabelValues(provider, alias, deployment), fallbacks: m.fallbacks.WithLabelValues(provider, alias, deployment)}
 	got, _ := m.attemptChildren.LoadOrStore(k, c)
 	return got.(*attemptChild)
 }
@@ -221,7 +220,7 @@ func (m *Metrics) UpstreamAttempt(e gateway.AttemptEvent) {
 
 // BreakerSkipped implements gateway.Observer.
 func (m *Metrics) BreakerSkipped(t gateway.Target, deployment, team string) {
-	m.attemptChild(t.Provider, aliasName(t), deployment, "breaker_open").skips.Inc()
+	m.breakerSkips.WithLabelValues(t.Provider, aliasName(t), deployment).Inc() // rare: no cached child
 }
 
 // Refused implements gateway.Observer.
