@@ -464,6 +464,7 @@ aliases:
 			break aliases
 		}
 	}
+	g.refusedUpstream(lastErr, team)
 	return nil, attempts, g.finalError(ctx, lastErr)
 }
 

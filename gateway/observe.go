@@ -75,6 +75,9 @@ const (
 	RefusedCreditsHeld = "credits_held"
 	// RefusedCreditsExhausted: the team's balance is spent (402).
 	RefusedCreditsExhausted = "credits_exhausted"
+	// RefusedDeploymentLimit: every deployment of the model (and of its
+	// fallbacks) was at its rpm/tpm limit (429).
+	RefusedDeploymentLimit = "deployment_limit"
 )
 
 // RefusalReason tells why a call or job was refused before any provider
@@ -182,6 +185,19 @@ func (g *Gateway) endAttempt(span trace.Span, p *prepared, named *gatehouse.Alia
 	if g.observer != nil {
 		g.observer.UpstreamAttempt(AttemptEvent{Target: p.Target, Deployment: deploymentOf(p), Team: team, N: n,
 			Fallback: fallback, Err: a.Err, Latency: a.Latency})
+	}
+}
+
+// refusedUpstream tells the observer of a call that failed because every
+// deployment was at its own limit (the only refusal decided past
+// admission).
+func (g *Gateway) refusedUpstream(err error, team string) {
+	if g.observer == nil {
+		return
+	}
+	var rl *RateLimited
+	if errors.As(err, &rl) && rl.Reason == RefusedDeploymentLimit {
+		g.observer.Refused(rl.Reason, team)
 	}
 }
 

@@ -123,7 +123,7 @@ func New(o Options) *Metrics {
 	reg.MustRegister(m.jobsCreated)
 	m.jobsFinished = f.counter("gatehouse_jobs_finished_total", "Jobs ended by this replica, by final status (completed, failed, cancelled; expired jobs count as failed).", "status")
 	m.refusals = f.counter("gatehouse_refusals_total",
-		"Calls and jobs refused before any provider was called, by reason: a rate limit (team_/key_ + requests_per_minute, tokens_per_minute, concurrent) or credits (credits_held, credits_exhausted).",
+		"Calls and jobs refused before any provider was called, by reason: a rate limit (team_/key_ + requests_per_minute, tokens_per_minute, concurrent), credits (credits_held, credits_exhausted) or every deployment at its limit (deployment_limit).",
 		team("reason")...)
 
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gatehouse_build_info", Help: "The running version (always 1)."}, []string{"version"})

@@ -381,6 +381,22 @@ func TestMetricsAccess(t *testing.T) {
 	if resp, body := chat(t, own.URL, rich, "hi", false); resp.StatusCode != 200 {
 		t.Fatalf("call: %d %s", resp.StatusCode, body)
 	}
+	// A model whose only deployment allows one request a minute: the
+	// second call is refused, counted as deployment_limit.
+	for _, step := range [][2]string{
+		{"/api/model-aliases/create", `{"alias": "lim", "deployments": [{"litellm_model": "openai/gpt-4o-mini", "rpm": 1}]}`},
+		{"/api/model-access-groups/g/add-models", `{"model_aliases": ["lim"]}`},
+	} {
+		if code, body := call(t, "POST", own.URL+step[0], testMasterKey, step[1]); code != 201 && code != 200 {
+			t.Fatalf("%s: %d %v", step[0], code, body)
+		}
+	}
+	for i, want := range []int{200, 429} {
+		code, body := call(t, "POST", own.URL+"/v1/chat/completions", rich, `{"model": "lim", "messages": [{"role": "user", "content": "x"}]}`)
+		if code != want {
+			t.Fatalf("call %d to lim: %d %v, want %d", i+1, code, body, want)
+		}
+	}
 	var fams map[string]*dto.MetricFamily
 	eventually(t, "the metrics listener answers", 10*time.Second, func() bool {
 		var code int
@@ -389,6 +405,9 @@ func TestMetricsAccess(t *testing.T) {
 	})
 	if got, ok := sample(fams, "gatehouse_calls_total", map[string]string{"team": "t", "alias": "up", "status": "success"}); !ok || got != 1 {
 		t.Errorf("gatehouse_calls_total{team=t} = %v (found %v), want 1", got, ok)
+	}
+	if got, ok := sample(fams, "gatehouse_refusals_total", map[string]string{"team": "t", "reason": "deployment_limit"}); !ok || got != 1 {
+		t.Errorf("gatehouse_refusals_total{reason=deployment_limit} = %v (found %v), want 1", got, ok)
 	}
 }
 
