@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -191,11 +190,14 @@ metrics:
 // values match what was recorded in the database (costs, tokens, charges,
 // jobs), refusals are counted by reason, a retry and the streams' time to
 // first token are seen, and every response carries an X-Request-Id that
-// the request's log line names.
+// the request's log line and the call's record name. On both engines.
 func TestMetricsAfterTraffic(t *testing.T) {
+	forEachEngine(t, []string{"GATEHOUSE_METRICS_TOKEN=" + testMetricsToken}, testMetricsAfterTraffic)
+}
+
+func testMetricsAfterTraffic(t *testing.T, e engine) {
 	up := fakeOpenAI(t)
-	dir := t.TempDir()
-	p := startProcess(t, dir, []string{"GATEHOUSE_MASTER_KEY=" + testMasterKey, "GATEHOUSE_METRICS_TOKEN=" + testMetricsToken})
+	p := startProcess(t, e.dir, e.env)
 	rich, tight, poor := setupUpstreamTeams(t, p.URL, up.URL)
 
 	for _, c := range []struct {
@@ -250,8 +252,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		t.Fatalf("/metrics with the token: %d", code)
 	}
 
-	db := openTestSQLite(t, filepath.Join(dir, "gatehouse-data"))
-	defer db.Close()
+	db := e.open(t).SQL()
 	var cost, clientCost, prompt, completion, calls, okCalls int64
 	if err := db.QueryRow(`SELECT COALESCE(SUM(cost_micro_usd), 0), COALESCE(SUM(client_cost_micro_usd), 0), COALESCE(SUM(prompt_tokens), 0),
 		COALESCE(SUM(completion_tokens), 0), COUNT(*), COALESCE(SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END), 0)
@@ -312,6 +313,13 @@ func TestMetricsAfterTraffic(t *testing.T) {
 			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.labels, got, ok, c.want)
 		}
 	}
+	pool := "main" // PostgreSQL: one pool
+	if e.name == "sqlite" {
+		pool = "write" // and "read"
+		if _, ok := sample(fams, "go_sql_max_open_connections", map[string]string{"db_name": "read"}); !ok {
+			t.Error("no statistics of SQLite's read pool")
+		}
+	}
 	// Series that only need to exist and be sane.
 	for _, c := range []struct {
 		name   string
@@ -323,8 +331,8 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		{"gatehouse_control_plane_version", nil, 1},
 		{"gatehouse_control_plane_full_loads_total", nil, 1},
 		{"gatehouse_control_plane_apply_seconds", nil, 1},
-		{"go_sql_open_connections", map[string]string{"db_name": "write"}, 1},
-		{"go_sql_max_open_connections", map[string]string{"db_name": "read"}, 1},
+		{"go_sql_open_connections", map[string]string{"db_name": pool}, 1},
+		{"go_sql_max_open_connections", map[string]string{"db_name": pool}, 1},
 		{"go_goroutines", nil, 1},
 		{"process_resident_memory_bytes", nil, 1},
 		{"gatehouse_http_requests_in_flight", nil, 1}, // the scrape itself
