@@ -434,7 +434,7 @@ aliases:
 			if n < maxAttempts && shouldFallBack(err, answered) {
 				excluded[p.Deployment.ID] = true
 				if next, _ := g.pick(ctx, snap, caller, a, excluded, est); next != nil {
-					g.logger.Debug("retrying upstream call on another deployment", "alias", a.Alias, "from", p.Deployment.ID, "to", next.Deployment.ID, "attempt", n+1, "err", err)
+					g.logger.Debug("retrying upstream call on another deployment", "alias", a.Alias, "from", p.Deployment.ID, "to", next.Deployment.ID, "attempt", n+1, "err", err, "request_id", gatehouse.RequestID(ctx))
 					g.breakers.record(p.breaker, team, outcomeOf(err))
 					p = next
 					continue
@@ -448,7 +448,7 @@ aliases:
 			if !ok {
 				break
 			}
-			g.logger.Debug("retrying upstream call", "alias", a.Alias, "deployment", p.Deployment.ID, "attempt", n+1, "wait", wait, "err", err)
+			g.logger.Debug("retrying upstream call", "alias", a.Alias, "deployment", p.Deployment.ID, "attempt", n+1, "wait", wait, "err", err, "request_id", gatehouse.RequestID(ctx))
 			if err := g.sleep(ctx, wait); err != nil {
 				g.breakers.record(p.breaker, team, neutral)
 				return nil, attempts, g.finalError(ctx, err)

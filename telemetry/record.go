@@ -46,7 +46,12 @@ func (r *Recorder) Record(ctx context.Context, o gatehouse.CallOutcome) (gatehou
 // callAttributes describes a call in GenAI semantic-convention terms,
 // plus Gatehouse's ids.
 func callAttributes(c *gatehouse.Call) []attribute.KeyValue {
+	op := "chat"
+	if c.Purpose == "embedding" {
+		op = "embeddings"
+	}
 	return []attribute.KeyValue{
+		attribute.String("gen_ai.operation.name", op),
 		attribute.String("gen_ai.system", c.Provider),
 		attribute.String("gen_ai.provider.name", c.Provider),
 		attribute.String("gen_ai.request.model", c.ProviderModel),
