@@ -38,7 +38,7 @@ type Deployment struct {
 	Order int `json:"order"`
 	// Pricing overrides the alias's and the catalogue's price for calls
 	// this deployment serves; nil falls back to them.
-	Pricing *Pricing `json:"-"`
+	Pricing *Pricing `json:"pricing,omitempty"`
 }
 
 // Routing strategies (Alias.RoutingStrategy).

@@ -177,6 +177,15 @@ type CallOutcome struct {
 	// record: completed if the call succeeded, failed (free) otherwise.
 	// A single-call job is then settled with one write instead of two.
 	CompleteJob bool
+	// NewJob is a single-call job admitted against this process's credit
+	// lease and not written yet: the transaction that records the call
+	// inserts it already ended (completed if the call succeeded, failed
+	// otherwise) and charges it, so the whole job costs one write. Charge
+	// is then what the job costs if completed (one credit in job_based
+	// mode), and FromLease the part of it paid out of the lease's hold;
+	// the rest comes from the team's free credits, or is uncollected.
+	NewJob    *Job
+	FromLease Credits
 }
 
 // Settlement is what recording a call left: the state a caller reports
@@ -188,6 +197,10 @@ type Settlement struct {
 	// CreditsRemaining is the team's balance less its holds right after
 	// the call was settled.
 	CreditsRemaining Credits
+	// LeaseLost reports that a NewJob's charge found no lease (or not
+	// enough of one) to be paid from: the lease was returned or swept
+	// meanwhile, so the process must stop admitting against it.
+	LeaseLost bool
 }
 
 // JobService runs jobs and their money.

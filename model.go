@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +39,12 @@ type Alias struct {
 type Pricing struct {
 	InputPerM  int64 `json:"-"`
 	OutputPerM int64 `json:"-"`
+}
+
+// MarshalJSON writes the price as the API does, USD per 1M tokens in
+// exact decimal strings, so the audit log records what it was.
+func (p Pricing) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"input_per_million": FormatMicros(p.InputPerM), "output_per_million": FormatMicros(p.OutputPerM)})
 }
 
 // AccessGroup is a named set of aliases granted to teams together

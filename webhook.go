@@ -27,6 +27,9 @@ const (
 	EventKeyExpiring = "key.expiring"
 	// EventAliasUpdated: a model alias was changed, enabled or disabled.
 	EventAliasUpdated = "alias.updated"
+	// EventTest is sent to one endpoint on request, to check it receives
+	// and verifies deliveries; nobody subscribes to it.
+	EventTest = "webhook.test"
 )
 
 // WebhookEventTypes lists every event type an endpoint may subscribe to.
@@ -127,6 +130,9 @@ type WebhookService interface {
 	// ReplayWebhookDelivery sends a delivery again (same webhook-id, same
 	// body), whatever its status.
 	ReplayWebhookDelivery(ctx context.Context, id string) (*WebhookDelivery, error)
+	// TestWebhookEndpoint queues a webhook.test event for one endpoint,
+	// sent like any other (signed, retried, logged).
+	TestWebhookEndpoint(ctx context.Context, id string) (*WebhookDelivery, error)
 }
 
 // ClaimedDelivery is a delivery a worker holds until Lease: what it sends
@@ -162,4 +168,8 @@ type WebhookOutbox interface {
 	// ScanExpiringKeys emits key.expiring for keys expiring within ahead,
 	// once per key, and returns how many it emitted.
 	ScanExpiringKeys(ctx context.Context, ahead time.Duration) (int, error)
+	// PruneWebhookLog deletes up to limit finished deliveries created
+	// before before (and events no pending delivery needs), returning how
+	// many deliveries it deleted.
+	PruneWebhookLog(ctx context.Context, before time.Time, limit int) (int, error)
 }

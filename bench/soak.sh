@@ -7,7 +7,8 @@
 # It builds gatehouse and the shared load harness's mockupstream and
 # loadgen (../shared/bench, or BENCH_DIR), provisions a fresh embedded
 # database (bench/lib.sh), starts gatehouse with its runtime profiles on
-# DEBUG_ADDR, and then for DURATION runs at once:
+# its API port (pprof: true, read with the master key), and then for
+# DURATION runs at once:
 #   - plain /v1/chat/completions calls, PLAIN_C workers (closed loop);
 #   - streamed calls read to the end, STREAM_C workers;
 #   - streamed calls whose client hangs up after 60 ms, mid-stream (one
@@ -41,7 +42,6 @@ CHUNKS=${CHUNKS:-20}
 CHUNK_INTERVAL=${CHUNK_INTERVAL:-5ms}
 MOCK_ADDR=${MOCK_ADDR:-127.0.0.1:18091}
 ADDR=${GATEHOUSE_BENCH_ADDR:-127.0.0.1:18013}
-DEBUG_ADDR=${DEBUG_ADDR:-127.0.0.1:18014}
 MASTER=bench-master-key-0123456789abcdef0123456789
 DATA=$OUT/data
 mkdir -p "$OUT" "$DATA"
@@ -68,14 +68,14 @@ echo "== provisioning $DATA"
 source "$ROOT/bench/lib.sh"
 KEY=$(provision_gatehouse "$OUT/gatehouse" "$DATA" "$ADDR" "$MASTER" "$MOCK_ADDR")
 
-GATEHOUSE_MASTER_KEY=$MASTER "$OUT/gatehouse" serve --addr "$ADDR" --data-dir "$DATA" --debug-addr "$DEBUG_ADDR" \
+GATEHOUSE_MASTER_KEY=$MASTER "$OUT/gatehouse" serve --addr "$ADDR" --data-dir "$DATA" --pprof true \
   --log-level warn >"$OUT/gatehouse.log" 2>&1 &
 GH=$!
 pids+=("$GH")
 for _ in $(seq 1 100); do curl -fsS "http://$ADDR/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 
-goroutines() { curl -fsS "http://$DEBUG_ADDR/debug/pprof/goroutine?debug=1" | sed -n 's/^goroutine profile: total //p'; }
-heap_kb() { curl -fsS "http://$DEBUG_ADDR/debug/pprof/heap?debug=1" | awk '$2 == "HeapInuse" { print int($4 / 1024) }'; }
+goroutines() { curl -fsS -H "Authorization: Bearer $MASTER" "http://$ADDR/debug/pprof/goroutine?debug=1" | sed -n 's/^goroutine profile: total //p'; }
+heap_kb() { curl -fsS -H "Authorization: Bearer $MASTER" "http://$ADDR/debug/pprof/heap?debug=1" | awk '$2 == "HeapInuse" { print int($4 / 1024) }'; }
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$GH/status"; }
 sample() { # phase elapsed
   echo "$1,$2,$(status_kb VmRSS),$(goroutines),$(status_kb Threads),$(heap_kb)" >>"$OUT/samples.csv"

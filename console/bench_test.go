@@ -62,6 +62,8 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"job_detail", "/admin/teams/" + hot + "/jobs/" + job},
 		{"usage_hot_30d", "/admin/usage?team=" + hot},
 		{"usage_plain_30d", "/admin/usage?team=" + plain},
+		{"usage_org_of_hot_team_30d", "/admin/usage?org=" + seed.OrgID(0)},
+		{"usage_fleet", "/admin/usage"},
 		{"audit", "/admin/audit"},
 	}
 	for _, p := range pages {

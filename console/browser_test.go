@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -283,7 +285,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Navigate(s.URL+"/admin/aliases/echo?switch_to=mock/fixed"),
 		chromedp.WaitVisible(chromedp.CSS(`#switch-compare`)),
 		chromedp.Click(chromedp.CSS(`#confirm-switch`)),
-		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(@class, "flash") and contains(., "now serves")]`)),
 		text(`#alias-model`, &model),
 	)
 	if model != "mock/fixed" || s.api("GET", "/api/model-aliases/echo", "", 200)["litellm_model"] != "mock/fixed" {
@@ -297,6 +299,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	)
 	if s.api("GET", "/api/model-aliases/echo", "", 200)["active"] != false {
 		t.Fatal("the alias disabled in the console is still active in the API")
+	}
+	// A few catalogue aliases beside it, as an operator's list looks.
+	for i, prov := range []string{"openai", "anthropic", "gemini", "groq", "mistral"} {
+		if models := catalog.Default().Models(prov); len(models) > 0 {
+			s.api("POST", "/api/model-aliases/create", fmt.Sprintf(`{"alias":%q,"litellm_model":%q,"fallbacks":["echo"]}`,
+				[]string{"smart", "writer", "vision", "fast", "cheap"}[i], prov+"/"+models[len(models)/2].Name), 201)
+		}
 	}
 	step(t, ctx, "alias list", chromedp.Navigate(s.URL+"/admin/aliases"), chromedp.WaitVisible(chromedp.CSS(`table`)))
 	screenshot(t, ctx, "console-aliases.png")
@@ -320,7 +329,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	step(t, ctx, "revoke key",
 		chromedp.Navigate(s.URL+"/admin/teams/acme-prod"),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[data-key=%q]`, second[:12]))),
-		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(@class, "flash") and contains(., "revoked")]`)),
 		text(`.flash`, &flash),
 	)
 	if !strings.Contains(flash, "revoked") {
@@ -334,7 +343,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#add-credits`), "25"),
 		chromedp.SendKeys(chromedp.CSS(`#add-reason`), "console top-up"),
 		chromedp.Click(chromedp.CSS(`#add-credits-btn`)),
-		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(@class, "flash") and contains(., "Credits recorded")]`)),
 		text(`#ledger tbody`, &ledger),
 		text(`#balance`, &balance),
 	)
@@ -369,6 +378,60 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("usage totals: %q", totals)
 	}
 	screenshot(t, ctx, "console-usage.png")
+
+	// Readable on a phone, light and dark themes, nothing inline for the
+	// CSP to block, and every read page without JavaScript.
+	media := func(scheme string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+			return err
+		})
+	}
+	var fits, clean bool
+	var light, dark string
+	step(t, ctx, "phone and themes",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(s.URL+"/admin/teams/acme-prod"),
+		chromedp.WaitVisible(chromedp.CSS(`#balance`)),
+		into(&fits, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth + 1`)),
+		chromedp.ResetViewport(),
+		into(&clean, chromedp.Evaluate[bool](`document.querySelectorAll('[style]').length === 0 && [...document.scripts].every(s => s.src) && [...document.querySelectorAll('*')].every(e => [...e.attributes].every(a => !a.name.startsWith('on')))`)),
+		media("light"),
+		into(&light, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`)),
+		media("dark"),
+		into(&dark, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`)),
+		media(""),
+	)
+	if !fits {
+		t.Error("the team page is wider than a phone's screen")
+	}
+	if !clean {
+		t.Error("a page carries inline style, inline script or an event handler attribute")
+	}
+	if light == dark || dark != "rgb(21, 23, 26)" {
+		t.Errorf("themes: light %s, dark %s", light, dark)
+	}
+	var noJS string
+	step(t, ctx, "pages without JavaScript",
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}),
+		chromedp.Navigate(s.URL+"/admin/aliases"),
+		chromedp.WaitVisible(chromedp.CSS(`table`)),
+		chromedp.Navigate(s.URL+"/admin/teams/acme-prod/jobs"),
+		chromedp.WaitVisible(chromedp.CSS(`#jobs`)),
+		chromedp.Navigate(s.URL+"/admin/usage?team=acme-prod"),
+		chromedp.WaitVisible(chromedp.CSS(`svg.chart`)),
+		text(`#usage-totals`, &noJS),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
+			return err
+		}),
+	)
+	if !strings.Contains(noJS, "Calls") {
+		t.Errorf("usage without JavaScript: %q", noJS)
+	}
 
 	// Sign out, then the viewer: no mutating controls.
 	step(t, ctx, "sign out",
@@ -625,8 +688,17 @@ func TestConsoleOverview(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o.Organizations != 1 || o.Teams != 2 || o.CallsToday < 2 || o.ErrorsToday < 1 || o.CallsMonth < o.CallsToday {
+		month, err := db.FleetUsage(context.Background(), time.Now().UTC().AddDate(0, 0, -40), time.Now().UTC().AddDate(0, 0, 1))
+		if err != nil || month.Calls != o.CallsToday || month.FailedCalls != o.ErrorsToday {
+			t.Fatalf("fleet usage over 40 days %+v (err %v), today %+v", month, err, o)
+		}
+		if o.Organizations != 1 || o.Teams != 2 || o.CallsToday != 2 || o.ErrorsToday != 1 || o.SpendTodayMicros != 0 {
 			t.Fatalf("overview: %+v", o)
+		}
+		now := time.Now().UTC()
+		rep, err := db.OrganizationUsage(context.Background(), "org_o", now.AddDate(0, 0, -1), now.AddDate(0, 0, 1))
+		if err != nil || rep.Totals.Calls != 2 || rep.Totals.FailedCalls != 1 || len(rep.ByModel) != 1 || rep.ByModel[0].Key != "echo" || len(rep.ByDay) != 1 {
+			t.Fatalf("organization usage: %+v (err %v)", rep, err)
 		}
 		if len(o.LowCredit) != 2 || o.LowCredit[0].ID != "poor" {
 			t.Fatalf("teams low on credits, fewest first: %v", o.LowCredit)
@@ -668,7 +740,7 @@ func TestConsolePages(t *testing.T) {
 	pages := []string{"/admin/", "/admin/aliases", "/admin/aliases?q=ech&show=active", "/admin/aliases/echo", "/admin/aliases/echo?switch_to=openai/gpt-4o-mini",
 		"/admin/groups", "/admin/groups/g", "/admin/orgs", "/admin/orgs/org_p", "/admin/teams", "/admin/teams?org=org_p&status=active",
 		"/admin/teams/tp", "/admin/teams/tp?kind=allocation", "/admin/teams/tp/jobs", "/admin/teams/tp/jobs?status=completed&since=2020-01-01&until=2099-01-01",
-		"/admin/teams/tp/jobs/" + job, "/admin/usage", "/admin/usage?team=tp", "/admin/credentials"}
+		"/admin/teams/tp/jobs/" + job, "/admin/usage", "/admin/usage?team=tp", "/admin/usage?org=org_p&since=2020-01-01", "/admin/credentials"}
 	for _, p := range append(pages, "/admin/aliases/new", "/admin/aliases/echo/delete", "/admin/audit", "/admin/audit?action=alias.update", "/admin/users") {
 		if resp, body := owner.get(p); resp.StatusCode != 200 || !strings.Contains(body, "</main>") {
 			t.Errorf("owner GET %s: %d", p, resp.StatusCode)
@@ -687,8 +759,17 @@ func TestConsolePages(t *testing.T) {
 	if _, body := owner.get("/admin/aliases/backup/delete"); !strings.Contains(body, "<strong>echo</strong>") {
 		t.Error("deleting backup does not warn that echo falls back to it")
 	}
-	if resp, body := owner.get("/admin/usage.csv?team=tp"); resp.StatusCode != 200 || !strings.HasPrefix(body, "group,key,jobs,calls") || !strings.Contains(body, "model,echo,") {
+	if resp, body := owner.get("/admin/usage.csv?team=tp"); resp.StatusCode != 200 || !strings.HasPrefix(body, "group,key,jobs,calls") || !strings.Contains(body, "model,echo,0,1,0,") {
 		t.Errorf("usage CSV: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := owner.get("/admin/usage.csv?org=org_p"); resp.StatusCode != 200 || !strings.Contains(body, "total,org_p,0,1,0,") || !strings.Contains(body, "model,echo,0,1,0,") {
+		t.Errorf("organization usage CSV: %d %q", resp.StatusCode, body)
+	}
+	if _, body := owner.get("/admin/usage"); !strings.Contains(body, `<td>mock</td><td class="n">1</td>`) {
+		t.Error("the fleet view does not count the call under its provider")
+	}
+	if resp, _ := owner.get("/admin/usage?org=nope"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("usage of a missing organization: %d", resp.StatusCode)
 	}
 
 	csrf := owner.csrf("/admin/")

@@ -65,6 +65,9 @@ type Deps struct {
 	// Overview answers the fleet-wide counts of the overview page; nil
 	// shows no counts.
 	Overview gatehouse.OverviewService
+	// Reports answers usage beyond one team; nil hides organization
+	// reports.
+	Reports gatehouse.UsageReportService
 	// Catalog prices models for the alias pages and feeds the model
 	// picker; Supported filters it to providers this build can call.
 	Catalog   *catalog.Catalog
@@ -87,8 +90,9 @@ type Deps struct {
 // Server serves the console.
 type Server struct {
 	Deps
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	settled settledCache
 }
 
 // sessionTTL matches the API's admin sessions.

@@ -1,10 +1,13 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
 )
@@ -13,12 +16,60 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 	var o *gatehouse.Overview
 	if s.Overview != nil {
 		var err error
-		if o, err = s.Overview.Overview(r.Context(), s.Now()); err != nil {
+		now := s.Now()
+		if o, err = s.Overview.Overview(r.Context(), now); err == nil {
+			var m gatehouse.UsageTotals
+			if m, err = s.monthUsage(r.Context(), now); err == nil {
+				o.CallsMonth, o.ErrorsMonth, o.SpendMonthMicros = m.Calls, m.FailedCalls, m.CostMicroUSD
+			}
+		}
+		if err != nil {
 			s.renderError(w, r, errStatus(err), gatehouse.ErrorMessage(err))
 			return
 		}
 	}
 	s.render(w, r, http.StatusOK, "overview", "Overview", "overview", o)
+}
+
+// settledCache holds the fleet's usage over the month's days that ended
+// more than an hour ago (a call is rolled up under the day it started,
+// so a day still changes while its last calls finish). Those sums never
+// change again, so each replica reads them once a day; only the last day
+// or two are summed on each view.
+type settledCache struct {
+	mu           sync.Mutex
+	since, until time.Time
+	totals       gatehouse.UsageTotals
+}
+
+// monthUsage is the fleet's usage since the start of the UTC month.
+func (s *Server) monthUsage(ctx context.Context, now time.Time) (gatehouse.UsageTotals, error) {
+	now = now.UTC()
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	settled := now.Add(-time.Hour).Truncate(24 * time.Hour)
+	if settled.Before(month) {
+		settled = month
+	}
+	var past gatehouse.UsageTotals
+	if settled.After(month) {
+		c := &s.settled
+		c.mu.Lock()
+		if !c.since.Equal(month) || !c.until.Equal(settled) {
+			t, err := s.Overview.FleetUsage(ctx, month, settled)
+			if err != nil {
+				c.mu.Unlock()
+				return past, err
+			}
+			c.since, c.until, c.totals = month, settled, t
+		}
+		past = c.totals
+		c.mu.Unlock()
+	}
+	live, err := s.Overview.FleetUsage(ctx, settled, now.Truncate(24*time.Hour).AddDate(0, 0, 1))
+	past.Calls += live.Calls
+	past.FailedCalls += live.FailedCalls
+	past.CostMicroUSD += live.CostMicroUSD
+	return past, err
 }
 
 type groupsData struct {

@@ -530,6 +530,15 @@ type Stream struct {
 	firstByte  time.Duration
 }
 
+// Buffered reports whether the upstream's next event has (partly)
+// arrived already, when its adapter can tell (see sse.Reader.Buffered):
+// a handler writing the stream to its client may then hold its flush for
+// it without delaying anything.
+func (s *Stream) Buffered() bool {
+	b, ok := s.upstream.(interface{ Buffered() bool })
+	return ok && b.Buffered()
+}
+
 // Recv returns the next chunk, io.EOF at the end. An error after the first
 // chunk is final: nothing is retried once bytes reached the client.
 func (s *Stream) Recv() (*provider.Chunk, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse"
 	"github.com/gatehouse-llm/gatehouse/billing"
 	"github.com/gatehouse-llm/gatehouse/catalog"
+	"github.com/gatehouse-llm/gatehouse/lease"
 	"github.com/gatehouse-llm/gatehouse/provider"
 	"github.com/gatehouse-llm/gatehouse/state"
 	"github.com/google/uuid"
@@ -53,6 +54,10 @@ type Meter struct {
 	// billing.DefaultReserveOutput, a negative value the maximal answer.
 	ReserveOutputTokens int
 	Now                 func() time.Time
+	// Leases, when set, admits single-call jobs that are not written yet
+	// (CallInput.NewJob) from memory against this process's credit lease:
+	// the job is then written once, with its call's record.
+	Leases *lease.Manager
 }
 
 // CallInput is one call a client asked for.
@@ -67,6 +72,11 @@ type CallInput struct {
 	// transaction that records the call: completed if it succeeded,
 	// failed otherwise. A call refused before it ran leaves the job open.
 	CompleteJob bool
+	// NewJob is a single-call job not written yet (its ID is JobID),
+	// admitted against the Meter's credit lease and inserted, already
+	// ended, by the transaction that records the call. A call refused
+	// before it ran leaves no job. It needs Meter.Leases.
+	NewJob *gatehouse.Job
 }
 
 // Outcome is a recorded call and, for a successful non-streamed call, the
@@ -85,6 +95,23 @@ type admission struct {
 	reserved gatehouse.Credits
 	release  func(int64)
 	start    time.Time
+	// ticket is the lease admission of a job not written yet (newJob).
+	ticket *lease.Ticket
+	newJob *gatehouse.Job
+	// arrived tells the recorder that the call it expects is handed over.
+	arrived func()
+}
+
+// expecter is a CallRecorder that batches better when told which calls
+// are on their way (sqlstore.Recorder).
+type expecter interface{ Expect() (arrived func()) }
+
+// expect tells the recorder an admitted call is running.
+func (m *Meter) expect(a *admission) *admission {
+	if e, ok := m.Recorder.(expecter); ok {
+		a.arrived = e.Expect()
+	}
+	return a
 }
 
 func (m *Meter) now() time.Time {
@@ -108,6 +135,12 @@ func (m *Meter) admitCall(ctx context.Context, in *CallInput) (*admission, error
 	named, err := snap.Authorize(in.Caller, in.Alias)
 	if err != nil {
 		return nil, err
+	}
+	if in.NewJob != nil {
+		if m.Leases == nil {
+			return nil, errors.New("gateway: CallInput.NewJob needs Meter.Leases")
+		}
+		return m.admitLeased(ctx, in, named)
 	}
 	// The budget mode decides the plan. The in-memory team is enough for
 	// job_based; consumption needs the live balance. If this replica's
@@ -158,7 +191,62 @@ func (m *Meter) admitCall(ctx context.Context, in *CallInput) (*admission, error
 		}
 		break
 	}
-	a := &admission{team: team, reserved: plan.Reserve, release: release, start: time.Now()}
+	a := m.expect(&admission{team: team, reserved: plan.Reserve, release: release, start: time.Now()})
+	if plan.MaxTokens != nil && (in.Request.MaxTokens == nil || *plan.MaxTokens < *in.Request.MaxTokens) {
+		in.Request.MaxTokens = plan.MaxTokens
+	}
+	return a, nil
+}
+
+// admitLeased admits a call whose single-call job is not written yet
+// against the team's credit lease, from memory: one credit for a
+// job_based job, the call's reservation in consumption modes (planned, as
+// any call, from the team's live balance, counting what this process's
+// lease holds unused as free).
+func (m *Meter) admitLeased(ctx context.Context, in *CallInput, named *gatehouse.Alias) (*admission, error) {
+	team := in.Caller.Team
+	var plan billing.Plan
+	need := gatehouse.OneCredit
+	if team.BudgetMode != gatehouse.BudgetJobBased {
+		fresh, err := m.Store.FindTeam(ctx, team.ID)
+		if err != nil {
+			return nil, err
+		}
+		t := *fresh
+		t.CreditsHeld = max(t.CreditsHeld-m.Leases.Unused(t.ID), 0)
+		team = &t
+		if plan, err = m.plan(team, named, in.Request); err != nil {
+			return nil, creditsError(err)
+		}
+		need = plan.Reserve
+	}
+	var release func(int64)
+	if m.Limits != nil {
+		est := billing.EstimatePromptTokens(in.Request)
+		if in.Request.MaxTokens != nil {
+			est += int64(*in.Request.MaxTokens)
+		}
+		var err error
+		if release, err = m.Limits.Admit(ctx, in.Caller, est); err != nil {
+			return nil, err
+		}
+	}
+	var ticket *lease.Ticket
+	if need > 0 {
+		var err error
+		if ticket, err = m.Leases.Admit(ctx, team.ID, need); err != nil {
+			if release != nil {
+				release(0)
+			}
+			return nil, creditsError(err)
+		}
+	}
+	job := *in.NewJob
+	job.ID, job.TeamID, job.OrganizationID, job.BudgetMode = in.JobID, team.ID, team.OrganizationID, team.BudgetMode
+	if job.CreatedAt.IsZero() {
+		job.CreatedAt = m.now().UTC().Truncate(time.Microsecond)
+	}
+	a := m.expect(&admission{team: team, reserved: need, release: release, start: time.Now(), ticket: ticket, newJob: &job})
 	if plan.MaxTokens != nil && (in.Request.MaxTokens == nil || *plan.MaxTokens < *in.Request.MaxTokens) {
 		in.Request.MaxTokens = plan.MaxTokens
 	}
@@ -260,9 +348,40 @@ func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, u u
 			charge = billing.Charge(a.team, c.ClientCostMicro, c.TotalTokens)
 		}
 	}
-	settled, err := m.Recorder.Record(ctx, gatehouse.CallOutcome{Call: c, Reserved: a.reserved, Charge: charge, CompleteJob: completeJob})
+	o := gatehouse.CallOutcome{Call: c, Reserved: a.reserved, Charge: charge, CompleteJob: completeJob}
+	if a.newJob != nil {
+		// The job is written with its call: what it costs if completed
+		// (one credit in job_based mode), paid out of the lease as far as
+		// the lease can.
+		o.NewJob, o.CompleteJob = a.newJob, true
+		if a.team.BudgetMode == gatehouse.BudgetJobBased {
+			o.Charge = gatehouse.OneCredit
+		}
+		if c.Status != "success" {
+			o.Charge = 0
+		}
+		if a.ticket != nil {
+			o.FromLease = a.ticket.Settle(o.Charge)
+		}
+	}
+	if a.arrived != nil {
+		a.arrived()
+	}
+	settled, err := m.Recorder.Record(ctx, o)
 	if a.release != nil {
 		a.release(c.TotalTokens)
+	}
+	if a.ticket != nil {
+		a.ticket.Done(m.Leases, err == nil, settled.LeaseLost)
+		if err == nil {
+			settled.CreditsRemaining += a.ticket.Unused()
+		}
+	}
+	if err != nil && m.Leases != nil {
+		// The database may be unreachable: stop admitting from memory, so
+		// the next call needs a lease from the database and is refused
+		// before any provider is called while it stays down.
+		m.Leases.ForgetAll()
 	}
 	if err != nil {
 		return nil, err

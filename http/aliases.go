@@ -139,14 +139,14 @@ func (req aliasRequest) deployments() (*[]gatehouse.Deployment, error) {
 // numRetries decodes the optional num_retries field; explicit null
 // restores the default.
 func (req aliasRequest) numRetries() (set bool, n *int, err error) {
-	if req.NumRetries == nil {
+	if len(req.NumRetries) == 0 {
 		return false, nil, nil
 	}
-	if string(*req.NumRetries) == "null" {
+	if string(req.NumRetries) == "null" {
 		return true, nil, nil
 	}
 	var v int
-	if err := json.Unmarshal(*req.NumRetries, &v); err != nil {
+	if err := json.Unmarshal(req.NumRetries, &v); err != nil {
 		return false, nil, gatehouse.FieldErrorf("num_retries", "num_retries must be a whole number or null.")
 	}
 	return true, &v, nil
@@ -157,22 +157,24 @@ type aliasRequest struct {
 	LiteLLMModel *string             `json:"litellm_model"`
 	Description  *string             `json:"description"`
 	Active       *bool               `json:"active"`
-	Pricing      *json.RawMessage    `json:"pricing"`
+	Pricing      json.RawMessage     `json:"pricing"` // raw: null clears, absence keeps
 	Fallbacks    *[]string           `json:"fallbacks"`
 	Metadata     *gatehouse.Metadata `json:"metadata"`
 	// Deployments, when given, replace the alias's deployments; without
 	// them litellm_model is the alias's one deployment.
 	Deployments     *[]deploymentRequest `json:"deployments"`
 	RoutingStrategy *string              `json:"routing_strategy"`
-	NumRetries      *json.RawMessage     `json:"num_retries"`
+	// NumRetries is raw so that an explicit null (restore the default)
+	// differs from absence (a *json.RawMessage would be nil for both).
+	NumRetries json.RawMessage `json:"num_retries"`
 }
 
 // pricing decodes the optional pricing field; explicit null clears it.
 func (req aliasRequest) pricing() (set bool, p *gatehouse.Pricing, err error) {
-	if req.Pricing == nil {
+	if len(req.Pricing) == 0 {
 		return false, nil, nil
 	}
-	if string(*req.Pricing) == "null" {
+	if string(req.Pricing) == "null" {
 		return true, nil, nil
 	}
 	// Decoded inside a {"pricing": …} wrapper so errors name the field
@@ -180,7 +182,7 @@ func (req aliasRequest) pricing() (set bool, p *gatehouse.Pricing, err error) {
 	var wrap struct {
 		Pricing pricingJSON `json:"pricing"`
 	}
-	if err := decodeBytes(append(append([]byte(`{"pricing":`), *req.Pricing...), '}'), &wrap); err != nil {
+	if err := decodeBytes(append(append([]byte(`{"pricing":`), req.Pricing...), '}'), &wrap); err != nil {
 		return false, nil, err
 	}
 	pj := wrap.Pricing

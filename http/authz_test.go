@@ -196,6 +196,7 @@ var authzCases = map[string]authzCase{
 	"GET /api/webhooks/{id}":                   {"", 200},
 	"PUT /api/webhooks/{id}":                   {`{"description": "changed", "is_active": false}`, 200},
 	"POST /api/webhooks/{id}/rotate-secret":    {"", 200},
+	"POST /api/webhooks/{id}/test":             {"", 202},
 	"DELETE /api/webhooks/{id}":                {"", 200},
 	"GET /api/webhook-deliveries":              {"", 200},
 	"GET /api/webhook-deliveries/{id}":         {"", 200},

@@ -16,6 +16,7 @@ func (s *server) mountConsole(mux *http.ServeMux) {
 	api := recoverPanics(s.Logger, jsonFallbacks(mux))
 	ms, _ := s.Store.(gatehouse.MasterSessionService)
 	ov, _ := s.Store.(gatehouse.OverviewService)
+	reports, _ := s.Store.(gatehouse.UsageReportService)
 	var jobs gatehouse.JobService
 	if s.Jobs != nil {
 		jobs = s.Jobs
@@ -25,6 +26,7 @@ func (s *server) mountConsole(mux *http.ServeMux) {
 		Sessions:  ms,
 		Jobs:      jobs,
 		Overview:  ov,
+		Reports:   reports,
 		Catalog:   s.Catalog,
 		Supported: s.SupportedProvider,
 		API:       api,

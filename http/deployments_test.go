@@ -286,6 +286,12 @@ func TestDeploymentRetryLandsOnAnotherAndRecordsIt(t *testing.T) {
 				t.Errorf("call %s = %v, want %v", k, c[k], v)
 			}
 		}
+		usage := h.admin("GET", "/api/teams/t/usage?by=deployment", "", 200)
+		ud, _ := usage["by_deployment"].([]any)
+		if len(ud) != 1 || ud[0].(map[string]any)["deployment_id"] != "eu" || ud[0].(map[string]any)["calls"] != float64(1) ||
+			ud[0].(map[string]any)["region"] != "eu-west" || ud[0].(map[string]any)["cost_usd"] != 0.000028 {
+			t.Errorf("usage by deployment = %v", usage["by_deployment"])
+		}
 		by := costs["by_deployment"].([]any)
 		if len(by) != 1 || by[0].(map[string]any)["deployment_id"] != "eu" || by[0].(map[string]any)["calls"] != float64(1) ||
 			by[0].(map[string]any)["cost_usd"] != 0.000028 {
@@ -376,6 +382,86 @@ func TestDeploymentsAllAtLimit(t *testing.T) {
 		r := h.do("POST", "/v1/chat/completions", key, `{"model": "multi", "messages": [{"role": "user", "content": "hi"}]}`)
 		if r.Status != 429 || r.Header.Get("Retry-After") == "" || a.hits.Load() != 2 {
 			t.Errorf("third call: %d (Retry-After %q), upstream hits %d; want 429 with Retry-After and 2 hits: %s", r.Status, r.Header.Get("Retry-After"), a.hits.Load(), r.Raw)
+		}
+	})
+}
+
+// The management API shows deployments in the alias, its detail, the
+// audit log and /openapi.json, keeps the seed's single-model form, and
+// refuses a bad deployment naming its field.
+func TestDeploymentManagementAPI(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
+		h := newHarness(t, db)
+		one := h.admin("POST", "/api/model-aliases/create", `{"alias": "seed", "litellm_model": "openai/gpt-4o"}`, 201)
+		deps := one["deployments"].([]any)
+		if len(deps) != 1 || deps[0].(map[string]any)["litellm_model"] != "openai/gpt-4o" || deps[0].(map[string]any)["weight"] != float64(1) {
+			t.Errorf("a seed-style alias has one deployment: %v", one["deployments"])
+		}
+		created := h.admin("POST", "/api/model-aliases/create", `{"alias": "multi", "routing_strategy": "least-busy", "num_retries": 1, "deployments": [
+			{"deployment_id": "east", "litellm_model": "openai/gpt-4o", "weight": 2, "rpm": 100, "region": "us-east", "api_base": "https://east.example/v1",
+			 "extra": {"api_version": "2024-10-21"}, "pricing": {"input_per_million": "2.5", "output_per_million": "10"}},
+			{"deployment_id": "west", "litellm_model": "openai/gpt-4o-mini", "order": 1}]}`, 201)
+		if created["litellm_model"] != "openai/gpt-4o" || created["routing_strategy"] != "least-busy" || created["num_retries"] != float64(1) {
+			t.Errorf("created: %v", created)
+		}
+		got := h.admin("GET", "/api/model-aliases/multi", "", 200)
+		d := got["deployments"].([]any)
+		east := d[0].(map[string]any)
+		if len(d) != 2 || east["deployment_id"] != "east" || east["rpm"] != float64(100) || east["region"] != "us-east" ||
+			east["pricing"].(map[string]any)["input_per_million"] != "2.50" || east["extra"].(map[string]any)["api_version"] != "2024-10-21" ||
+			d[1].(map[string]any)["order"] != float64(1) {
+			t.Errorf("GET deployments: %v", d)
+		}
+		// litellm_model alone cannot say which of two deployments changes.
+		r := h.do("PUT", "/api/model-aliases/multi", h.Master, `{"litellm_model": "openai/gpt-4.1"}`)
+		if r.Status != 400 || errorOf(t, r)["field"] != "litellm_model" {
+			t.Errorf("litellm_model on a two-deployment alias: %d %s", r.Status, r.Raw)
+		}
+		for body, field := range map[string]string{
+			`{"deployments": [{"litellm_model": "openai/gpt-4o", "credential_id": "nope"}]}`: "deployments[0].credential_id",
+			`{"deployments": [{"litellm_model": "openai/gpt-4o", "weight": -1}]}`:            "deployments[0].weight",
+			`{"deployments": [{"litellm_model": "openai/gpt-4o", "colour": "red"}]}`:         "deployments[0].colour",
+			`{"deployments": []}`:                 "deployments",
+			`{"routing_strategy": "round-robin"}`: "routing_strategy",
+			`{"num_retries": 99}`:                 "num_retries",
+			`{"deployments": [{"litellm_model": "openai/gpt-4o", "extra": {"api_key": "sk"}}]}`: "deployments[0].extra",
+		} {
+			r := h.do("PUT", "/api/model-aliases/multi", h.Master, body)
+			if r.Status != 400 || errorOf(t, r)["field"] != field {
+				t.Errorf("%s: %d %s; want 400 naming %s", body, r.Status, r.Raw, field)
+			}
+		}
+		if again := h.admin("GET", "/api/model-aliases/multi", "", 200); len(again["deployments"].([]any)) != 2 {
+			t.Error("a refused update changed the alias")
+		}
+		upd := h.admin("PUT", "/api/model-aliases/multi", `{"deployments": [{"deployment_id": "only", "litellm_model": "openai/gpt-4.1"}], "num_retries": null}`, 200)
+		if upd["litellm_model"] != "openai/gpt-4.1" || upd["num_retries"] != nil || len(upd["deployments"].([]any)) != 1 {
+			t.Errorf("after replacing deployments: %v", upd)
+		}
+		// pricing: null clears an alias's price (absence keeps it).
+		priced := h.admin("PUT", "/api/model-aliases/seed", `{"pricing": {"input_per_million": "1", "output_per_million": "2"}}`, 200)
+		kept := h.admin("PUT", "/api/model-aliases/seed", `{"description": "d"}`, 200)
+		cleared := h.admin("PUT", "/api/model-aliases/seed", `{"pricing": null}`, 200)
+		if priced["pricing"] == nil || kept["pricing"] == nil || cleared["pricing"] != nil {
+			t.Errorf("pricing set %v, kept %v, cleared %v", priced["pricing"], kept["pricing"], cleared["pricing"])
+		}
+		audit := h.admin("GET", "/api/audit-log?action=alias.update", "", 200)
+		var entry map[string]any
+		for _, e := range audit["entries"].([]any) {
+			if e.(map[string]any)["resource_id"] == "multi" {
+				entry = e.(map[string]any)
+				break
+			}
+		}
+		if entry == nil || !strings.Contains(fmt.Sprint(entry["after"]), "deployment_id:only") ||
+			!strings.Contains(fmt.Sprint(entry["before"]), "deployment_id:east") || !strings.Contains(fmt.Sprint(entry["before"]), "input_per_million:2.50") {
+			t.Errorf("audit of the update does not show the deployments: %v", entry)
+		}
+		spec := h.do("GET", "/openapi.json", "", "")
+		for _, want := range []string{`"deployments"`, `"routing_strategy"`, `"deployment_id"`, `"by_deployment"`} {
+			if !strings.Contains(spec.Raw, want) {
+				t.Errorf("/openapi.json lacks %s", want)
+			}
 		}
 	})
 }

@@ -81,6 +81,7 @@ func (s *server) routes() []route {
 		{"GET", "/api/webhooks/{id}", admin, "Get a webhook endpoint", handleWebhookGet(st), nil, one(gatehouse.WebhookEndpoint{})},
 		{"PUT", "/api/webhooks/{id}", admin, "Update a webhook endpoint (partial)", handleWebhookUpdate(st), webhookRequest{}, one(gatehouse.WebhookEndpoint{})},
 		{"POST", "/api/webhooks/{id}/rotate-secret", admin, "Replace an endpoint's signing secret (answered this once)", handleWebhookRotate(st), rotateSecretRequest{}, one(webhookSecretJSON{})},
+		{"POST", "/api/webhooks/{id}/test", admin, "Queue a signed webhook.test event for this endpoint (see the delivery log for the outcome)", handleWebhookTest(st), nil, one(deliveryJSON{})},
 		{"DELETE", "/api/webhooks/{id}", admin, "Delete a webhook endpoint (its pending deliveries are failed)", handleWebhookDelete(st), nil, nil},
 		{"GET", "/api/webhook-deliveries", admin, "The delivery log, newest first (?endpoint_id=&status=&event_type=)", handleDeliveryList(st), nil, many("deliveries", gatehouse.WebhookDelivery{})},
 		{"GET", "/api/webhook-deliveries/{id}", admin, "One delivery with its attempts", handleDeliveryGet(st), nil, one(deliveryJSON{})},
@@ -109,7 +110,7 @@ func (s *server) routes() []route {
 		{"GET", "/api/jobs/{id}/costs", teamOrViewer, "A job's costs and calls (a team key: its own team's jobs; admins: any)", handleJobCosts(s.Jobs), nil, onePaged(jobCostsResponse{})},
 		{"GET", "/api/teams/{team_id}/jobs", teamOrViewer, "List a team's jobs (its own key, or an admin)", handleTeamJobs(st, s.Jobs), nil, pages("jobs", gatehouse.Job{})},
 
-		{"GET", "/api/teams/{team_id}/usage", teamOrViewer, "A team's usage by month (?period=YYYY-MM) or range (?since=&until=): totals, by job type, by model, by day", handleTeamUsage(st, s.Now), nil, one(teamUsageResponse{})},
+		{"GET", "/api/teams/{team_id}/usage", teamOrViewer, "A team's usage by month (?period=YYYY-MM) or range (?since=&until=): totals, by job type, by model, by day, and by serving deployment with ?by=deployment", handleTeamUsage(st, s.Now), nil, one(teamUsageResponse{})},
 		{"GET", "/api/credits/teams/{team_id}/balance", teamOrViewer, "A team's credits (its own key, or an admin)", handleBalance(st), nil, one(balanceResponse{})},
 		{"GET", "/api/credits/teams/{team_id}/transactions", teamOrViewer, "A team's credit ledger, newest first (its own key, or an admin)", handleTransactions(st), nil, pages("transactions", gatehouse.LedgerEntry{})},
 		{"POST", "/api/credits/teams/{team_id}/add", admin, "Add credits", handleGrant(st, gatehouse.LedgerAllocation), grantRequest{}, nil},
@@ -130,6 +131,9 @@ func (s *server) routes() []route {
 	}
 	if s.Metrics != nil {
 		rs = append(rs, route{"GET", "/metrics", public, "Prometheus metrics (needs the metrics_token as a bearer token)", s.Metrics, nil, nil})
+	}
+	if s.Pprof {
+		rs = append(rs, route{"GET", "/debug/pprof/", owner, "Go runtime profiles: the index, and …/goroutine, …/heap, …/profile?seconds=N, …/trace?seconds=N (pprof formats; enabled by the pprof configuration key)", handlePprof(), nil, nil})
 	}
 	return rs
 }

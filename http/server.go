@@ -79,6 +79,9 @@ type Deps struct {
 	// Metrics, when set, is served at GET /metrics (it checks its own
 	// bearer token); nil serves no /metrics on this port.
 	Metrics http.Handler
+	// Pprof serves Go's runtime profiles at /debug/pprof/ to the owner
+	// role (configuration key pprof; off by default).
+	Pprof bool
 }
 
 // Observer hears each finished request (telemetry.Metrics implements it).

@@ -71,15 +71,27 @@ func (s *sseWriter) send(v any) error {
 // sendRaw writes one pre-encoded event, named when name is set, and
 // flushes it.
 func (s *sseWriter) sendRaw(name string, data []byte) error {
+	if err := s.write(name, data); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+// write writes one event without flushing it.
+func (s *sseWriter) write(name string, data []byte) error {
 	if name != "" {
 		if _, err := fmt.Fprintf(s.w, "event: %s\n", name); err != nil {
 			return err
 		}
 	}
-	if _, err := fmt.Fprintf(s.w, "data: %s\n\n", data); err != nil {
+	if _, err := io.WriteString(s.w, "data: "); err != nil {
 		return err
 	}
-	return s.rc.Flush()
+	if _, err := s.w.Write(data); err != nil {
+		return err
+	}
+	_, err := io.WriteString(s.w, "\n\n")
+	return err
 }
 
 // done writes the end marker.

@@ -181,6 +181,13 @@ func (s *server) v1Begin(w http.ResponseWriter, r *http.Request, d errorDialect,
 		writeSDKError(w, r, d, err)
 		return nil, false, false
 	}
+	if s.Meter != nil && s.Meter.Leases != nil && strings.TrimSpace(r.Header.Get(headerJobID)) == "" && r.Header.Get("Idempotency-Key") == "" {
+		// A single-call job admitted from memory against the credit
+		// lease, written once with its call's record.
+		in := &gateway.CallInput{Caller: callerFrom(r), JobID: uuid.Must(uuid.NewV7()).String(), Alias: req.Model, Request: req,
+			Purpose: purpose, CompleteJob: true, NewJob: &gatehouse.Job{JobType: purpose, Metadata: gatehouse.Metadata{"source": r.URL.Path}, SingleCall: true}}
+		return in, true, true
+	}
 	jobID, own, err := s.v1Job(r, purpose)
 	if err != nil {
 		writeSDKError(w, r, d, err)
@@ -189,12 +196,25 @@ func (s *server) v1Begin(w http.ResponseWriter, r *http.Request, d errorDialect,
 	return &gateway.CallInput{Caller: callerFrom(r), JobID: jobID, Alias: req.Model, Request: req, Purpose: purpose, CompleteJob: own}, own, true
 }
 
+// finishV1Call returns the single-call job a /v1 chat call ended (nil
+// when it joined the caller's job, or when its job, admitted against the
+// lease, was never written because the call was refused before it ran).
+func (s *server) finishV1Call(r *http.Request, in *gateway.CallInput, own bool, out *gateway.Outcome, callErr error) *gatehouse.Job {
+	if in.NewJob != nil {
+		if out != nil {
+			return out.Job
+		}
+		return nil
+	}
+	return s.finishV1Job(r, in.JobID, own, out, callErr)
+}
+
 // v1Plain runs a non-streamed /v1 call and writes the answer write
 // renders, with the call's headers.
 func (s *server) v1Plain(w http.ResponseWriter, r *http.Request, d errorDialect, in *gateway.CallInput, own bool,
 	write func(io.Writer, *provider.ChatResponse) error) {
 	out, callErr := s.Meter.Call(r.Context(), in)
-	job := s.finishV1Job(r, in.JobID, own, out, callErr)
+	job := s.finishV1Call(r, in, own, out, callErr)
 	if callErr != nil {
 		setRetryAfter(w, callErr)
 		writeSDKError(w, r, d, gateway.ClientError(callErr))
@@ -210,7 +230,7 @@ func (s *server) v1Plain(w http.ResponseWriter, r *http.Request, d errorDialect,
 func (s *server) v1Stream(w http.ResponseWriter, r *http.Request, d errorDialect, in *gateway.CallInput, own bool) (*gateway.MeteredStream, *sseWriter, bool) {
 	ms, callErr := s.Meter.Stream(r.Context(), in)
 	if callErr != nil {
-		s.finishV1Job(r, in.JobID, own, nil, callErr)
+		s.finishV1Call(r, in, own, nil, callErr)
 		setRetryAfter(w, callErr)
 		writeSDKError(w, r, d, gateway.ClientError(callErr))
 		return nil, nil, false
@@ -245,7 +265,7 @@ func (s *server) finishV1Stream(w http.ResponseWriter, r *http.Request, in *gate
 	if end.clientGone {
 		streamErr = errClientGone
 	}
-	job := s.finishV1Job(r, in.JobID, own, res, streamErr)
+	job := s.finishV1Call(r, in, own, res, streamErr)
 	if res != nil {
 		setCallHeaders(w.Header(), in.JobID, res, job)
 	}
@@ -326,7 +346,7 @@ func handleV1ChatCompletions(s *server) http.Handler {
 				cc.FinishReason, cc.Usage = "", nil
 				c = &cc
 			}
-			if sendPayloads(out, enc.Chunk(c)) != nil {
+			if out.sendPayloads(enc.Chunk(c), !ms.Buffered()) != nil {
 				end.clientGone = true
 				break
 			}
@@ -377,10 +397,22 @@ func withUsage(chunk, usageChunk []byte) []byte {
 
 // sendPayloads writes pre-encoded data events, flushing after each.
 func sendPayloads(out *sseWriter, payloads [][]byte) error {
+	return out.sendPayloads(payloads, true)
+}
+
+// sendPayloads writes pre-encoded data events and, with flush, sends
+// them. A relay passes flush false while the upstream's next event has
+// arrived already: its events then leave in one write as soon as the
+// upstream has nothing more for the moment, which delays none of them
+// (a write per event costs a system call each).
+func (s *sseWriter) sendPayloads(payloads [][]byte, flush bool) error {
 	for _, p := range payloads {
-		if err := out.sendRaw("", p); err != nil {
+		if err := s.write("", p); err != nil {
 			return err
 		}
+	}
+	if flush {
+		return s.rc.Flush()
 	}
 	return nil
 }

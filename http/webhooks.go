@@ -193,3 +193,14 @@ func handleDeliveryReplay(store Store) http.Handler {
 		encode(w, http.StatusAccepted, deliveryJSON{WebhookDelivery: d})
 	})
 }
+
+func handleWebhookTest(store Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, err := store.TestWebhookEndpoint(r.Context(), r.PathValue("id"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusAccepted, deliveryJSON{WebhookDelivery: d})
+	})
+}

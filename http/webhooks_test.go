@@ -69,10 +69,15 @@ func TestWebhookManagement(t *testing.T) {
 			t.Errorf("rotated secret %q (was %q)", s2, sec)
 		}
 		h.admin("PUT", "/api/webhooks/"+id, `{"is_active": true}`, http.StatusOK)
+		ping := h.admin("POST", "/api/webhooks/"+id+"/test", "", http.StatusAccepted)
+		if ping["event_type"] != "webhook.test" || ping["status"] != "pending" || ping["endpoint_id"] != id {
+			t.Errorf("test delivery: %v", ping)
+		}
+		h.admin("DELETE", "/api/webhook-deliveries/"+ping["delivery_id"].(string), "", http.StatusMethodNotAllowed)
 
 		// An event: credits added to the endpoint's team.
 		h.admin("POST", "/api/credits/teams/t/add", `{"credits": 5}`, http.StatusOK)
-		ds := h.admin("GET", "/api/webhook-deliveries?endpoint_id="+id, "", http.StatusOK)
+		ds := h.admin("GET", "/api/webhook-deliveries?endpoint_id="+id+"&event_type=credits.refilled", "", http.StatusOK)
 		items := ds["deliveries"].([]any)
 		if len(items) != 1 {
 			t.Fatalf("deliveries: %v", ds)
@@ -106,7 +111,7 @@ func TestWebhookManagement(t *testing.T) {
 		for _, e := range audit["entries"].([]any) {
 			actions[e.(map[string]any)["action"].(string)]++
 		}
-		for _, a := range []string{"webhook.create", "webhook.update", "webhook.rotate_secret", "webhook.delete"} {
+		for _, a := range []string{"webhook.create", "webhook.update", "webhook.rotate_secret", "webhook.test", "webhook.delete"} {
 			if actions[a] == 0 {
 				t.Errorf("no %s in the audit log (%v)", a, actions)
 			}

@@ -44,6 +44,11 @@ func (db *DB) GrantCredits(ctx context.Context, teamID, kind string, amount gate
 			}
 		}
 		var err error
+		if amount < 0 {
+			if err := tx.shrinkLeasesFor(ctx, teamID, -amount); err != nil {
+				return err
+			}
+		}
 		if e, err = tx.moveCredits(ctx, teamID, "", kind, amount, 0, reason, paymentMicroUSD); err != nil {
 			if gatehouse.ErrorCode(err) == gatehouse.ECREDITS {
 				return gatehouse.Errorf(gatehouse.ECREDITS, "Removing %s credits would take team %q below what its work in progress holds.", -amount, teamID)

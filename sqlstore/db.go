@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
@@ -59,6 +60,9 @@ type DB struct {
 	// from being taken for orphans with Heartbeat; empty leaves them
 	// unowned (then only job_ttl ends them).
 	Instance string
+	// lastBeat is when the last successful heartbeat of Instance was sent
+	// (UnixNano), for HeartbeatAge.
+	lastBeat atomic.Int64
 }
 
 // New wraps an open database: read for queries outside transactions,

@@ -23,13 +23,30 @@ const instanceRetention = time.Hour
 // Heartbeat registers the instance id, or refreshes its heartbeat: the
 // single-call jobs it owns are not orphans while its heartbeat is fresh.
 func (db *DB) Heartbeat(ctx context.Context, id string) error {
+	sent := time.Now()
 	now := db.Now()
 	_, err := db.write.ExecContext(ctx, `INSERT INTO instances (id, started_at, heartbeat_at) VALUES ($1, $2, $2)
 		ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`, id, now)
 	if err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
+	if id == db.Instance {
+		db.lastBeat.Store(sent.UnixNano())
+	}
 	return nil
+}
+
+// HeartbeatAge is how long ago the last heartbeat of db.Instance that
+// succeeded was sent (counted from before it was sent, on this process's
+// clock); very long when there was none. Credit leases are used only
+// while it is well within the instance expiry: past that, the others may
+// take this instance for dead and return its leases.
+func (db *DB) HeartbeatAge() time.Duration {
+	last := db.lastBeat.Load()
+	if last == 0 {
+		return time.Duration(1<<63 - 1)
+	}
+	return time.Since(time.Unix(0, last))
 }
 
 // RetireInstance ends an instance that stops cleanly: the single-call jobs
@@ -39,6 +56,10 @@ func (db *DB) RetireInstance(ctx context.Context, id string) (int, error) {
 	n, err := db.abandonJobs(ctx, "failed: the process running its call stopped before the call ended",
 		`SELECT team_id, id FROM jobs WHERE owner = $1 AND status IN ('pending', 'in_progress') LIMIT 500`, id)
 	if err != nil {
+		return n, err
+	}
+	if _, err := db.returnLeases(ctx, "credit lease of instance %s returned at its shutdown",
+		`SELECT team_id, instance_id FROM credit_leases WHERE instance_id = $1`, id); err != nil {
 		return n, err
 	}
 	_, err = db.write.ExecContext(ctx, `DELETE FROM instances WHERE id = $1`, id)
@@ -64,6 +85,13 @@ func (db *DB) FailOrphanedJobs(ctx context.Context, expiry time.Duration) (int, 
 				AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = j.owner AND i.heartbeat_at >= $1)))
 			ORDER BY created_at LIMIT 500`, now.Add(-expiry), now.Add(-SingleCallMaxAge), db.Instance)
 	if err != nil {
+		return n, err
+	}
+	// The credit leases of dead instances come back the same way.
+	if _, err := db.returnLeases(ctx, "credit lease of instance %s returned: its heartbeat expired",
+		`SELECT team_id, instance_id FROM credit_leases l WHERE instance_id <> $2
+			AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = l.instance_id AND i.heartbeat_at >= $1) LIMIT 500`,
+		now.Add(-expiry), db.Instance); err != nil {
 		return n, err
 	}
 	_, err = db.write.ExecContext(ctx, `DELETE FROM instances WHERE heartbeat_at < $1`, now.Add(-expiry-instanceRetention))

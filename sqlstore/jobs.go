@@ -269,7 +269,14 @@ func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome)
 	settled := make([]gatehouse.Settlement, len(outcomes))
 	err := db.inTx(ctx, func(tx *Tx) error {
 		usage := newUsageRollup() // usage rollups (rollup.go), written last
+		var leased leaseBatch     // lease-admitted single-call jobs, settled by team (leases.go)
 		for i, o := range outcomes {
+			if o.NewJob != nil {
+				if err := tx.recordLeasedCall(ctx, o, i, &leased, settled); err != nil {
+					return err
+				}
+				continue
+			}
 			j, err := tx.recordCall(ctx, o)
 			if err != nil {
 				return err
@@ -296,6 +303,14 @@ func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome)
 				return err
 			}
 		}
+		if err := tx.settleLeased(ctx, &leased, settled); err != nil {
+			return err
+		}
+		for _, team := range leased.teams {
+			for _, lj := range leased.jobs[team] {
+				usage.record(lj.job, lj.call)
+			}
+		}
 		return usage.write(ctx, tx)
 	})
 	if err != nil {
@@ -308,6 +323,27 @@ func (db *DB) RecordCalls(ctx context.Context, outcomes []gatehouse.CallOutcome)
 // as the settlement left it, or nil when the call was already recorded.
 func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) (*gatehouse.Job, error) {
 	c := o.Call
+	inserted, err := tx.insertCall(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if !inserted {
+		return nil, nil // already recorded (a replay): recording is idempotent
+	}
+	failed := 0
+	if c.Status != "success" {
+		failed = 1
+	}
+	j, err := findJob(ctx, tx, c.TeamID, c.JobID, tx.forUpdate())
+	if err != nil {
+		return nil, err
+	}
+	return tx.settleCall(ctx, o, j, failed)
+}
+
+// insertCall writes a call's record; it reports false when the call was
+// already recorded.
+func (tx *Tx) insertCall(ctx context.Context, c *gatehouse.Call) (bool, error) {
 	if c.Metadata == nil {
 		c.Metadata = gatehouse.Metadata{}
 	}
@@ -322,19 +358,16 @@ func (tx *Tx) recordCall(ctx context.Context, o gatehouse.CallOutcome) (*gatehou
 		c.CacheWriteTokens, c.ReasoningTokens, c.TotalTokens, c.UsageSource, c.CostMicroUSD, c.ClientCostMicro, c.LatencyMS,
 		c.FirstTokenMS, c.Attempts, c.RequestBody, c.ResponseBody, c.CreatedAt, c.DeploymentID, c.CredentialID, c.Region, c.RequestID)
 	if err != nil {
-		return nil, fmt.Errorf("record call: %w", err)
+		return false, fmt.Errorf("record call: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, nil // already recorded (a replay): recording is idempotent
-	}
-	failed := 0
-	if c.Status != "success" {
-		failed = 1
-	}
-	j, err := findJob(ctx, tx, c.TeamID, c.JobID, tx.forUpdate())
-	if err != nil {
-		return nil, err
-	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// settleCall settles a recorded call against its job j, read and locked
+// in this transaction, and returns the job as it left it.
+func (tx *Tx) settleCall(ctx context.Context, o gatehouse.CallOutcome, j *gatehouse.Job, failed int) (*gatehouse.Job, error) {
+	c := o.Call
 	// A call releases the reservation it made, but never more than its job
 	// still holds for calls in flight: a job abandoned by a sweeper has
 	// already released the reservations of calls that were still running,

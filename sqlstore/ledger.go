@@ -38,18 +38,27 @@ func (tx *Tx) moveCredits(ctx context.Context, teamID, jobID, kind string, amoun
 	e = gatehouse.LedgerEntry{ID: newID(), TeamID: teamID, JobID: jobID, Kind: kind, Amount: amount, Held: held,
 		BalanceBefore: e.BalanceAfter - amount, BalanceAfter: e.BalanceAfter, HeldBefore: e.HeldAfter - held, HeldAfter: e.HeldAfter,
 		Reason: reason, Actor: gatehouse.ActorFrom(ctx).String(), PaymentMicroUSD: paymentMicroUSD, CreatedAt: tx.db.Now()}
-	_, err = tx.ExecContext(ctx, `INSERT INTO credit_ledger (id, team_id, job_id, kind, amount, held, balance_before, balance_after,
+	if err := tx.insertLedger(ctx, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// insertLedger writes one ledger entry whose movement the caller has
+// applied to the team's row in the same transaction.
+func (tx *Tx) insertLedger(ctx context.Context, e *gatehouse.LedgerEntry) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO credit_ledger (id, team_id, job_id, kind, amount, held, balance_before, balance_after,
 		held_before, held_after, reason, actor, payment_micro_usd, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		e.ID, e.TeamID, e.JobID, e.Kind, e.Amount, e.Held, e.BalanceBefore, e.BalanceAfter, e.HeldBefore, e.HeldAfter,
 		e.Reason, e.Actor, e.PaymentMicroUSD, e.CreatedAt)
 	if err != nil {
-		return nil, fmt.Errorf("write ledger: %w", err)
+		return fmt.Errorf("write ledger: %w", err)
 	}
-	if err := tx.creditsMoved(ctx, &e); err != nil { // webhook events (webhook.go)
-		return nil, err
+	if err := tx.creditsMoved(ctx, e); err != nil { // webhook events (webhook.go)
+		return err
 	}
-	return &e, nil
+	return nil
 }
 
 // ListLedger returns a page of a team's credit movements, newest first.

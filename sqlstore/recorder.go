@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gatehouse-llm/gatehouse"
 )
@@ -25,6 +26,25 @@ type Recorder struct {
 	once     sync.Once
 
 	calls, batches atomic.Int64
+	// running counts calls announced with Expect that have not reached
+	// Record yet; lastCommit is how long the last commit took (ns).
+	running, lastCommit atomic.Int64
+}
+
+// maxLinger bounds how long a batch waits for calls still running.
+const maxLinger = 2 * time.Millisecond
+
+// Expect announces a call that will be recorded: while such calls are
+// running, a batch waits for them a moment (as long as the last commit
+// took, at most maxLinger) before it commits, so that under load one
+// commit carries many calls instead of each call paying for its own. A
+// gateway with nothing else running commits at once. The returned func
+// must be called once, when the call is handed to Record (or never will
+// be).
+func (r *Recorder) Expect() (arrived func()) {
+	r.running.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { r.running.Add(-1) }) }
 }
 
 // RecorderStats counts a recorder's work since it started: how many calls
@@ -114,8 +134,37 @@ func (r *Recorder) run() {
 				break collect
 			}
 		}
+		if r.running.Load() > 0 && len(batch) < r.maxBatch {
+			batch = r.linger(batch)
+		}
+		start := time.Now()
 		r.commit(batch)
+		r.lastCommit.Store(int64(time.Since(start)))
 	}
+}
+
+// linger waits for calls still running to join the batch, as long as
+// the last commit took (at most maxLinger): under load that is about
+// when they come, and the commit they share costs about what one call's
+// would.
+func (r *Recorder) linger(batch []pendingCall) []pendingCall {
+	wait := min(time.Duration(r.lastCommit.Load()), maxLinger)
+	if wait <= 0 {
+		return batch
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for len(batch) < r.maxBatch && r.running.Load() > 0 {
+		select {
+		case p := <-r.in:
+			batch = append(batch, p)
+		case <-t.C:
+			return batch
+		case <-r.stop:
+			return batch
+		}
+	}
+	return batch
 }
 
 // drain commits whatever is still queued at shutdown.

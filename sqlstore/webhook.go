@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -281,20 +282,74 @@ func (tx *Tx) emit(ctx context.Context, eventType, teamID string, data any, matc
 	if err != nil {
 		return err
 	}
-	eventID := "msg_" + strings.ReplaceAll(newID(), "-", "")
+	eventID := newEventID(now)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (id, type, team_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		eventID, eventType, teamID, body, now); err != nil {
 		return fmt.Errorf("webhook outbox: %w", err)
 	}
 	for _, ep := range endpoints {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id, status, attempts,
-			next_attempt_at, retry_from, claimed_by, claimed_until, last_status_code, last_error, delivered_at, created_at)
-			VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, '', NULL, 0, '', NULL, $5)`,
-			"dlv_"+strings.ReplaceAll(newID(), "-", ""), eventID, eventType, ep, now); err != nil {
-			return fmt.Errorf("webhook outbox: %w", err)
+		if _, err := tx.insertDelivery(ctx, eventID, eventType, ep, now); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// insertDelivery queues one event for one endpoint, due now.
+func (tx *Tx) insertDelivery(ctx context.Context, eventID, eventType, endpointID string, now time.Time) (string, error) {
+	id := "dlv_" + strings.ReplaceAll(newID(), "-", "")
+	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, event_id, event_type, endpoint_id, status, attempts,
+		next_attempt_at, retry_from, claimed_by, claimed_until, last_status_code, last_error, delivered_at, created_at)
+		VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, '', NULL, 0, '', NULL, $5)`,
+		id, eventID, eventType, endpointID, now); err != nil {
+		return "", fmt.Errorf("webhook outbox: %w", err)
+	}
+	return id, nil
+}
+
+// TestWebhookEndpoint queues a webhook.test event for one endpoint, active
+// or not (audited).
+func (db *DB) TestWebhookEndpoint(ctx context.Context, id string) (*gatehouse.WebhookDelivery, error) {
+	var out *gatehouse.WebhookDelivery
+	err := db.inTx(ctx, func(tx *Tx) error {
+		ep, err := db.findEndpoint(ctx, tx, id, "")
+		if err != nil {
+			return err
+		}
+		now := db.Now()
+		body, err := webhook.Body(gatehouse.EventTest, now, map[string]string{"endpoint_id": ep.ID, "url": ep.URL})
+		if err != nil {
+			return err
+		}
+		eventID := newEventID(now)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (id, type, team_id, payload, created_at) VALUES ($1, $2, '', $3, $4)`,
+			eventID, gatehouse.EventTest, body, now); err != nil {
+			return err
+		}
+		did, err := tx.insertDelivery(ctx, eventID, gatehouse.EventTest, ep.ID, now)
+		if err != nil {
+			return err
+		}
+		d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+`
+			FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE d.id = $1`, did))
+		if err != nil {
+			return err
+		}
+		out = &d.WebhookDelivery
+		return tx.audit("webhook.test", "webhook_endpoint", id, nil, map[string]any{"delivery_id": did})
+	})
+	return out, err
+}
+
+// newEventID returns "msg_", the event's time in milliseconds (12 hex
+// digits) and 80 random bits: unique, and ordered by time, so that
+// PruneWebhookLog finds old events as a range of the primary key.
+func newEventID(at time.Time) string {
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("msg_%012x%x", at.UnixMilli(), b)
 }
 
 // jobEnded emits job.completed or job.failed for a job endJob has just
@@ -590,4 +645,54 @@ func (db *DB) ReplayWebhookDelivery(ctx context.Context, id string) (*gatehouse.
 		return tx.audit("webhook.replay", "webhook_delivery", id, map[string]any{"status": status}, map[string]any{"status": "pending"})
 	})
 	return out, err
+}
+
+// PruneWebhookLog deletes up to limit finished (delivered or failed)
+// deliveries created before before, with their attempts, and returns how
+// many it deleted. Once no such delivery is left, it also deletes the
+// events written before then that no pending delivery still needs (a
+// delivery replayed after the cutoff keeps its event). Event ids begin
+// with their time, so the events before a time are a range of
+// the primary key (newEventID); the pending deliveries are the small set
+// the partial index webhook_deliveries_due holds.
+func (db *DB) PruneWebhookLog(ctx context.Context, before time.Time, limit int) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM webhook_deliveries WHERE created_at < $1 AND status <> 'pending'
+			ORDER BY created_at LIMIT $2`, before, limit)
+		if err != nil {
+			return err
+		}
+		var ids []any
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		n = len(ids)
+		if n > 0 {
+			in := placeholders(1, n)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_attempts WHERE delivery_id IN (`+in+`)`, ids...); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE id IN (`+in+`)`, ids...); err != nil {
+				return err
+			}
+		}
+		if n == limit {
+			return nil // more to prune first; events go once their deliveries have
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM webhook_events WHERE id IN (SELECT e.id FROM webhook_events e WHERE e.id < $1
+			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.status = 'pending' AND d.event_id = e.id) ORDER BY e.id LIMIT $2)`,
+			fmt.Sprintf("msg_%012x", before.UnixMilli()), limit)
+		return err
+	})
+	return n, err
 }

@@ -16,19 +16,48 @@ import (
 var ErrPrivateAddress = errors.New("webhook destination is a private, loopback or link-local address (set webhook_allow_private to allow)")
 
 // blocked reports whether ip is one an outbound webhook must not reach
-// by default: anything not globally routable (loopback, RFC 1918 and
-// unique-local, link-local — cloud metadata at 169.254.169.254 —,
-// unspecified, multicast, CGNAT 100.64/10 and the IPv4-mapped forms of
-// all of these).
+// by default: anything not globally routable — loopback, RFC 1918 and
+// unique-local, link-local (cloud metadata at 169.254.169.254),
+// unspecified and "this network" (0.0.0.0/8, which Linux connects to the
+// host itself), multicast, CGNAT, benchmarking and reserved ranges — and
+// an IPv6 address that embeds such an IPv4 address (IPv4-mapped, NAT64
+// 64:ff9b::/96, 6to4 2002::/16).
 func blocked(ip netip.Addr) bool {
+	if !ip.IsValid() {
+		return true
+	}
 	ip = ip.Unmap()
-	return !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || cgnat.Contains(ip) || benchmarking.Contains(ip)
+	if ip.Is6() {
+		b := ip.As16()
+		switch {
+		case nat64.Contains(ip):
+			return blocked(netip.AddrFrom4([4]byte(b[12:16])))
+		case sixToFour.Contains(ip):
+			return blocked(netip.AddrFrom4([4]byte(b[2:6])))
+		}
+	}
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
+		return true
+	}
+	for _, p := range reserved {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 var (
-	cgnat        = netip.MustParsePrefix("100.64.0.0/10")
-	benchmarking = netip.MustParsePrefix("198.18.0.0/15")
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour = netip.MustParsePrefix("2002::/16")
+	reserved  = []netip.Prefix{
+		netip.MustParsePrefix("0.0.0.0/8"),     // "this network"
+		netip.MustParsePrefix("100.64.0.0/10"), // CGNAT
+		netip.MustParsePrefix("192.0.0.0/24"),  // IETF protocol assignments
+		netip.MustParsePrefix("198.18.0.0/15"), // benchmarking
+		netip.MustParsePrefix("240.0.0.0/4"),   // reserved, broadcast
+	}
 )
 
 // NewClient returns the HTTP client deliveries use. Unless allowPrivate,

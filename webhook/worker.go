@@ -38,7 +38,10 @@ type Options struct {
 	Batch, Parallel int
 	// KeyScanEvery is how often keys about to expire are looked for [10m].
 	KeyScanEvery time.Duration
-	Logger       *slog.Logger
+	// Retention is how long finished deliveries stay in the log [720h];
+	// they are pruned hourly.
+	Retention time.Duration
+	Logger    *slog.Logger
 	// Now is the clock [time.Now].
 	Now func() time.Time
 }
@@ -55,6 +58,7 @@ func (o *Options) defaults() {
 	def(&o.RetryFor, 24*time.Hour)
 	def(&o.Poll, time.Second)
 	def(&o.KeyScanEvery, 10*time.Minute)
+	def(&o.Retention, 720*time.Hour)
 	if o.Batch <= 0 {
 		o.Batch = 32
 	}
@@ -106,15 +110,20 @@ func (w *Worker) Wake() {
 func (w *Worker) Run(ctx context.Context) {
 	poll := time.NewTicker(w.opts.Poll)
 	defer poll.Stop()
-	nextScan := time.Time{}
+	nextScan, nextPrune := time.Time{}, time.Time{}
 	for {
-		if now := w.opts.Now(); !now.Before(nextScan) {
+		now := w.opts.Now()
+		if !now.Before(nextScan) {
 			nextScan = now.Add(w.opts.KeyScanEvery)
 			if n, err := w.store.ScanExpiringKeys(ctx, gatehouse.KeyExpiringAhead); err != nil && ctx.Err() == nil {
 				w.opts.Logger.Warn("scanning for expiring keys failed", "err", err)
 			} else if n > 0 {
 				w.opts.Logger.Info("keys expiring within 7 days announced", "count", n)
 			}
+		}
+		if !now.Before(nextPrune) {
+			nextPrune = now.Add(time.Hour)
+			w.prune(ctx, now)
 		}
 		n, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -129,6 +138,28 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-poll.C:
 		case <-w.wake:
 		}
+	}
+}
+
+// prune removes finished deliveries older than Retention, a thousand
+// per transaction so no lock is held for long.
+func (w *Worker) prune(ctx context.Context, now time.Time) {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := w.store.PruneWebhookLog(ctx, now.Add(-w.opts.Retention), 1000)
+		total += n
+		if err != nil {
+			if ctx.Err() == nil {
+				w.opts.Logger.Warn("pruning the webhook delivery log failed", "err", err)
+			}
+			return
+		}
+		if n < 1000 {
+			break
+		}
+	}
+	if total > 0 {
+		w.opts.Logger.Info("pruned the webhook delivery log", "deliveries", total, "older_than", w.opts.Retention)
 	}
 }
 

@@ -235,6 +235,17 @@ func TestDeliveriesAreSignedRetriedAndReplayed(t *testing.T) {
 		if d, _, _ := db.FindWebhookDelivery(ctx, d.ID); d.Status != gatehouse.DeliveryDelivered || d.Attempts != 4 {
 			t.Errorf("after replay: %+v", d)
 		}
+		// A test event goes to this endpoint alone, signed like the rest.
+		if _, err := db.TestWebhookEndpoint(ctx, ep.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.RunOnce(ctx); err != nil || n != 1 {
+			t.Fatalf("test event: %d sent (%v)", n, err)
+		}
+		last := rcv.requests()[len(rcv.requests())-1]
+		if !strings.Contains(string(last.body), `"type":"webhook.test"`) || last.answered != 204 {
+			t.Errorf("test event body %s answered %d", last.body, last.answered)
+		}
 	})
 }
 
@@ -418,6 +429,65 @@ func TestEventsFollowTheirChanges(t *testing.T) {
 		if err := json.Unmarshal([]byte(list[0].Payload), &low); err != nil || low.Data.BalanceBefore != 2*gatehouse.OneCredit ||
 			low.Data.BalanceAfter != gatehouse.OneCredit {
 			t.Errorf("credits.low %s (%v)", list[0].Payload, err)
+		}
+	})
+}
+
+// Pruning removes finished deliveries older than the retention, their
+// attempts and their events, and keeps a delivery replayed since (and its
+// event) and everything newer.
+func TestPruneKeepsWhatIsStillNeeded(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		sealed(t, db)
+		rcv := newReceiver(t, testSecret)
+		ep := endpoint(t, db, gatehouse.WebhookEndpoint{URL: rcv.srv.URL, EventTypes: []string{"*"}, Secret: testSecret})
+		setupTeam(t, db, "t", 0)
+		real := db.Now
+		old := real().Add(-40 * 24 * time.Hour)
+		db.Now = func() time.Time { return old }
+		for range 3 {
+			if _, err := db.GrantCredits(ctx, "t", gatehouse.LedgerAllocation, gatehouse.OneCredit, "", 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Now = real
+		w := fastWorker(db, "w", true)
+		if n, err := w.RunOnce(ctx); err != nil || n != 3 {
+			t.Fatalf("delivered %d (%v)", n, err)
+		}
+		list, _, _ := db.ListWebhookDeliveries(ctx, gatehouse.DeliveryFilter{EndpointID: ep.ID})
+		replayed := list[0].ID
+		if _, err := db.ReplayWebhookDelivery(ctx, replayed); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.GrantCredits(ctx, "t", gatehouse.LedgerAllocation, gatehouse.OneCredit, "", 0); err != nil {
+			t.Fatal(err)
+		}
+		n, err := db.PruneWebhookLog(ctx, real().Add(-30*24*time.Hour), 1000)
+		if err != nil || n != 2 {
+			t.Fatalf("pruned %d (%v), want the two delivered old ones", n, err)
+		}
+		left, total, _ := db.ListWebhookDeliveries(ctx, gatehouse.DeliveryFilter{EndpointID: ep.ID})
+		if total != 2 || len(left) != 2 {
+			t.Fatalf("%d deliveries left, want the replayed one and the new one", total)
+		}
+		for _, d := range list[1:] {
+			if _, _, err := db.FindWebhookDelivery(ctx, d.ID); gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+				t.Errorf("pruned delivery %s: %v", d.ID, err)
+			}
+		}
+		if _, attempts, err := db.FindWebhookDelivery(ctx, replayed); err != nil || len(attempts) != 1 {
+			t.Errorf("the replayed delivery: %v, %d attempts", err, len(attempts))
+		}
+		var events, attempts int
+		db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_events`).Scan(&events)
+		db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_attempts`).Scan(&attempts)
+		if events != 2 || attempts != 1 {
+			t.Errorf("%d events and %d attempts left, want 2 and 1", events, attempts)
+		}
+		if n, err := w.RunOnce(ctx); err != nil || n != 2 {
+			t.Errorf("after pruning, %d deliveries sent (%v), want the replayed and the new", n, err)
 		}
 	})
 }

@@ -139,8 +139,9 @@ func assertRecorded(t *testing.T, db *sqlstore.DB, answers []answer) int {
 // Kill the server with SIGKILL while calls complete under load, on both
 // engines: after a restart every call whose answer a client received is
 // in the records, and the credits held by the calls the kill cut short
-// (their single-call jobs were left open) are released once the dead
-// instance's heartbeat has expired, with the books balanced.
+// (the job API's single-call jobs left open, the credit lease that
+// admitted the /v1 calls) are released once the dead instance's
+// heartbeat has expired, with the books balanced.
 func TestCallsSurviveSIGKILL(t *testing.T) {
 	forEachEngine(t, []string{"GATEHOUSE_INSTANCE_EXPIRY=2s"}, func(t *testing.T, e engine) {
 		p := startProcess(t, e.dir, e.env)
@@ -172,9 +173,13 @@ func TestCallsSurviveSIGKILL(t *testing.T) {
 			return held == 0
 		})
 		assertBooks(t, db, "t", 0)
+		// Of the two slow calls, the job API's was a single-call job
+		// written before its call, failed by the sweeper; the /v1 one was
+		// admitted against the process's credit lease and leaves no job
+		// (its credit came back with the lease, checked above).
 		failed, _, err := db.ListJobs(context.Background(), gatehouse.JobFilter{TeamID: "t", Status: gatehouse.JobFailed})
-		if err != nil || len(failed) < 2 {
-			t.Fatalf("%d failed jobs (%v); want at least the two cut short", len(failed), err)
+		if err != nil || len(failed) < 1 {
+			t.Fatalf("%d failed jobs (%v); want at least the job API's call cut short", len(failed), err)
 		}
 		for _, j := range failed {
 			if !strings.Contains(j.ErrorMessage, "process") {
@@ -200,7 +205,10 @@ func TestDeadReplicasSingleCallJobsAreFreed(t *testing.T) {
 		code, _ := call(t, "GET", b.URL+"/v1/models", key, "")
 		return code == 200
 	})
-	go oneCall(a.URL, key, "dies with its process [mock:latency=60s]", false)
+	// Job API calls: their single-call jobs are written before the call
+	// and owned by the replica running it (/v1 calls are admitted against
+	// credit leases instead, see TestKilledReplicasLeaseComesBack).
+	go oneCall(a.URL, key, "dies with its process [mock:latency=60s]", true)
 	var live answer
 	liveDone := make(chan struct{})
 	go func() {
@@ -283,6 +291,9 @@ func TestPostgresRestartMidLoad(t *testing.T) {
 	if code, _ := getJSON(t, p.URL+"/ready"); code != 503 {
 		t.Errorf("/ready during the outage: %d, want 503", code)
 	}
+	// The outage ends when PostgreSQL starts again: a call may be served
+	// the moment it accepts connections, before pg.Start returns.
+	restarting := time.Now()
 	pg.Start()
 	up := time.Now()
 	eventually(t, "calls are served again after the restart", 60*time.Second, func() bool { return served(up) >= 30 })
@@ -291,7 +302,7 @@ func TestPostgresRestartMidLoad(t *testing.T) {
 	var during int
 	var worst time.Duration
 	for _, a := range answers {
-		if !a.start.After(down) || !a.end.Before(up) {
+		if !a.start.After(down) || !a.end.Before(restarting) {
 			continue
 		}
 		during++
@@ -320,9 +331,13 @@ func TestPostgresRestartMidLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertBooks(t, db, "t", team.CreditsHeld)
+	leased, err := db.LeasedCredits(context.Background(), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertBooks(t, db, "t", team.CreditsHeld-leased)
 	t.Logf("%d calls during a %s outage, all refused with 503 within %s; %d answered calls, all recorded",
-		during, up.Sub(down).Round(time.Millisecond), worst.Round(time.Millisecond), n)
+		during, restarting.Sub(down).Round(time.Millisecond), worst.Round(time.Millisecond), n)
 }
 
 // Redis stops under two replicas: rate limits keep holding, but each

@@ -39,8 +39,9 @@ type Config struct {
 	// InstanceExpiry is how long after this process's last heartbeat the
 	// single-call jobs it owns are taken for orphans.
 	InstanceExpiry time.Duration
-	// DebugAddr serves Go's runtime profiles when set.
-	DebugAddr string
+	// Pprof serves Go's runtime profiles at /debug/pprof/ on the API's
+	// port, to the owner role (and the master key) only.
+	Pprof bool
 	// Upstream bounds calls to providers (gateway.Timeouts and the total
 	// per call).
 	UpstreamTimeout          time.Duration
@@ -60,6 +61,7 @@ type Config struct {
 	WebhookTimeout      time.Duration
 	WebhookRetryBase    time.Duration
 	WebhookRetryWindow  time.Duration
+	WebhookRetention    time.Duration
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -164,8 +166,15 @@ var settings = []setting{
 			c.InstanceExpiry = d
 			return nil
 		}},
-	{"debug_addr", "", "address serving Go's runtime profiles (/debug/pprof/: goroutines, heap, CPU) for leak and performance investigations; keep it on localhost; empty serves nothing",
-		func(c *Config, v string) error { c.DebugAddr = v; return nil }},
+	{"pprof", "false", "serve Go's runtime profiles (/debug/pprof/: goroutines, heap, CPU) on the API's port to the owner role and the master key only, for leak and performance investigations; off by default",
+		func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.Pprof = b
+			return nil
+		}},
 	{"upstream_timeout", "10m", "longest a provider call may take, retries and fallbacks included (a stream: until its last event)",
 		func(c *Config, v string) error { return setDuration(&c.UpstreamTimeout, v, time.Second, "10m") }},
 	{"upstream_first_byte_timeout", "60s", "longest wait for a streamed call's response headers before the attempt fails and is retried (a plain call's headers come only after the whole answer, within upstream_timeout)",
@@ -209,6 +218,8 @@ var settings = []setting{
 		func(c *Config, v string) error { return setDuration(&c.WebhookRetryBase, v, time.Millisecond, "5s") }},
 	{"webhook_retry_window", "24h", "how long after an event (or its replay) failed deliveries are retried before they are marked failed",
 		func(c *Config, v string) error { return setDuration(&c.WebhookRetryWindow, v, time.Second, "24h") }},
+	{"webhook_retention", "720h", "how long delivered and failed webhook deliveries (and their events) stay in the delivery log before they are pruned",
+		func(c *Config, v string) error { return setDuration(&c.WebhookRetention, v, time.Hour, "720h") }},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse/catalog"
 	"github.com/gatehouse-llm/gatehouse/gateway"
 	ghttp "github.com/gatehouse-llm/gatehouse/http"
+	"github.com/gatehouse-llm/gatehouse/lease"
 	"github.com/gatehouse-llm/gatehouse/litellm"
 	"github.com/gatehouse-llm/gatehouse/ratelimit"
 	"github.com/gatehouse-llm/gatehouse/secret"
@@ -62,7 +63,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return err
 		}
-		if _, err := litellm.Import(ctx, db, models, lc, logger); err != nil {
+		if _, err := litellm.Import(ctx, db, models, lc, litellm.Options{Logger: logger}); err != nil {
 			return fmt.Errorf("import %s: %w", cfg.LiteLLMConfig, err)
 		}
 	}
@@ -128,13 +129,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		})
 	}
 	background.Go(func() { sweepJobs(backgroundCtx, db, cfg, logger, obs.jobsExpired) })
-	if cfg.DebugAddr != "" {
-		background.Go(func() {
-			if err := serveDebug(backgroundCtx, cfg.DebugAddr, logger); err != nil {
-				logger.Error("runtime profiles not served", "addr", cfg.DebugAddr, "err", err)
-			}
-		})
-	}
+	// Single-call jobs are admitted from memory against credit leases,
+	// used only while this instance's heartbeat is well within the expiry
+	// after which the others would return its leases.
+	meter.Leases = lease.NewManager(db, func() bool { return db.HeartbeatAge() < cfg.InstanceExpiry/2 }, logger)
+	background.Go(func() { meter.Leases.Run(backgroundCtx) })
 	background.Go(func() {
 		db.RunRefillsEvery(backgroundCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 	})
@@ -144,7 +143,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// delivery to one of them at a time.
 		hooks := webhook.NewWorker(db, webhook.Options{ID: db.Instance, Logger: logger,
 			Client:  webhook.NewClient(cfg.WebhookAllowPrivate, cfg.WebhookTimeout),
-			Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, RetryFor: cfg.WebhookRetryWindow})
+			Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, RetryFor: cfg.WebhookRetryWindow,
+			Retention: cfg.WebhookRetention})
 		background.Go(func() { hooks.Run(backgroundCtx) })
 	}
 
@@ -164,6 +164,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Observer:          obs.httpObserver(),
 		Tracer:            obs.tracer,
 		Metrics:           obs.mainPortMetrics(cfg),
+		Pprof:             cfg.Pprof,
 	})
 	return listenAndServe(ctx, cfg, handler, logger)
 }

@@ -37,6 +37,9 @@ type chatStream struct {
 	closeErr  error
 }
 
+// Buffered reports whether the next event has (partly) arrived already.
+func (s *chatStream) Buffered() bool { return s.events.Buffered() }
+
 func newChatStream(ctx context.Context, up *upstream, body io.ReadCloser) *chatStream {
 	return &chatStream{ctx: ctx, up: up, body: body, events: sse.NewReader(body)}
 }

@@ -26,14 +26,42 @@ type Event struct {
 // Reader yields events from a stream.
 type Reader struct {
 	sc *bufio.Scanner
+	// read counts the bytes read from the stream, consumed those the
+	// scanner has handed out (lines and their ends): the difference is
+	// what is buffered, already received but not yet returned.
+	read, consumed int64
 }
 
 // NewReader reads events from r.
 func NewReader(r io.Reader) *Reader {
-	sc := bufio.NewScanner(r)
+	rd := &Reader{}
+	sc := bufio.NewScanner(countingReader{r, &rd.read})
 	sc.Buffer(make([]byte, 0, 64<<10), MaxEventSize)
-	sc.Split(scanLines)
-	return &Reader{sc: sc}
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		n, tok, err := scanLines(data, atEOF)
+		rd.consumed += int64(n)
+		return n, tok, err
+	})
+	rd.sc = sc
+	return rd
+}
+
+// Buffered reports whether bytes of the stream have been received but
+// not yet returned as events: the next event is then (at least partly)
+// here already, and a writer passing events on may wait for it before
+// flushing, at no cost in latency.
+func (r *Reader) Buffered() bool { return r.read > r.consumed }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
 }
 
 // Next returns the next event. At the end of input it returns io.EOF if the

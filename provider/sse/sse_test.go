@@ -48,3 +48,27 @@ func TestReader(t *testing.T) {
 		})
 	}
 }
+
+// Buffered tells a relay whether the next event has arrived already (so
+// its flush can wait for it) or the stream has nothing more for now.
+func TestBufferedSaysWhetherTheNextEventIsHere(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := NewReader(pr)
+	go func() {
+		_, _ = pw.Write([]byte("data: one\n\ndata: two\n\n")) // two events in one read
+		_, _ = pw.Write([]byte("data: three\n\n"))
+		pw.Close()
+	}()
+	for i, want := range []struct {
+		data     string
+		buffered bool
+	}{{"one", true}, {"two", false}, {"three", false}} {
+		ev, err := r.Next()
+		if err != nil || string(ev.Data) != want.data {
+			t.Fatalf("event %d: %q %v; want %q", i, ev.Data, err, want.data)
+		}
+		if got := r.Buffered(); got != want.buffered {
+			t.Errorf("after %q Buffered() = %v, want %v", want.data, got, want.buffered)
+		}
+	}
+}
