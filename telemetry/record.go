@@ -101,7 +101,10 @@ func (m *Metrics) recorded(o gatehouse.CallOutcome, s gatehouse.Settlement) {
 	if c.Stream && (c.FirstTokenMS > 0 || c.Status == "success") { // a failed stream may have sent nothing
 		m.ttft.WithLabelValues(c.Provider, alias).Observe(float64(c.FirstTokenMS) / 1000)
 	}
-	if s.Job != nil && o.CompleteJob {
+	if o.NewJob != nil {
+		m.jobsCreated.Inc() // a single-call job written with its call's record
+	}
+	if s.Job != nil && (o.CompleteJob || o.NewJob != nil) {
 		m.jobEnded(s.Job)
 	}
 }
