@@ -445,7 +445,7 @@ aliases:
 			if n < maxAttempts && shouldFallBack(err, answered) {
 				excluded |= 1 << idx
 				if next, nextIdx, _ := g.pick(ctx, snap, caller, a, excluded, est); next != nil {
-					g.logger.Debug("retrying upstream call on another deployment", "alias", a.Alias, "from", p.Deployment.ID, "to", next.Deployment.ID, "attempt", n+1, "err", err)
+					g.logger.Debug("retrying upstream call on another deployment", "alias", a.Alias, "from", p.Deployment.ID, "to", next.Deployment.ID, "attempt", n+1, "err", err, "request_id", gatehouse.RequestID(ctx))
 					g.breakers.record(p.breaker, team, outcomeOf(err))
 					p, idx = next, nextIdx
 					continue
@@ -459,7 +459,7 @@ aliases:
 			if !ok {
 				break
 			}
-			g.logger.Debug("retrying upstream call", "alias", a.Alias, "deployment", p.Deployment.ID, "attempt", n+1, "wait", wait, "err", err)
+			g.logger.Debug("retrying upstream call", "alias", a.Alias, "deployment", p.Deployment.ID, "attempt", n+1, "wait", wait, "err", err, "request_id", gatehouse.RequestID(ctx))
 			if err := g.sleep(ctx, wait); err != nil {
 				g.breakers.record(p.breaker, team, neutral)
 				return nil, attempts, g.finalError(ctx, err)
@@ -475,6 +475,7 @@ aliases:
 			break aliases
 		}
 	}
+	g.refusedUpstream(lastErr, team)
 	return nil, attempts, g.finalError(ctx, lastErr)
 }
 

@@ -75,6 +75,9 @@ const (
 	RefusedCreditsHeld = "credits_held"
 	// RefusedCreditsExhausted: the team's balance is spent (402).
 	RefusedCreditsExhausted = "credits_exhausted"
+	// RefusedDeploymentLimit: every deployment of the model (and of its
+	// fallbacks) was at its rpm/tpm limit (429).
+	RefusedDeploymentLimit = "deployment_limit"
 )
 
 // RefusalReason tells why a call or job was refused before any provider
@@ -185,6 +188,19 @@ func (g *Gateway) endAttempt(span trace.Span, p *prepared, named *gatehouse.Alia
 	}
 }
 
+// refusedUpstream tells the observer of a call that failed because every
+// deployment was at its own limit (the only refusal decided past
+// admission).
+func (g *Gateway) refusedUpstream(err error, team string) {
+	if g.observer == nil {
+		return
+	}
+	var rl *RateLimited
+	if errors.As(err, &rl) && rl.Reason == RefusedDeploymentLimit {
+		g.observer.Refused(rl.Reason, team)
+	}
+}
+
 // breakerSkipped tells the observer a target was skipped by its breaker.
 func (g *Gateway) breakerSkipped(p *prepared, team string) {
 	if g.observer != nil {
@@ -196,8 +212,11 @@ func (g *Gateway) breakerSkipped(p *prepared, team string) {
 // the observer.
 func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
 	g := m.Gateway
-	ctx, span := g.startSpan(ctx, "gatehouse.admission", trace.SpanKindInternal, attrAlias.String(in.Alias),
-		attrTeam.String(in.Caller.Team.ID), attrJob.String(in.JobID))
+	var span trace.Span
+	if g.tracer != nil { // attributes are not even built with traces off
+		ctx, span = g.startSpan(ctx, "gatehouse.admission", trace.SpanKindInternal, attrAlias.String(in.Alias),
+			attrTeam.String(in.Caller.Team.ID), attrJob.String(in.JobID))
+	}
 	a, err := m.admitCall(ctx, in)
 	endSpan(span, err)
 	if err != nil && g.observer != nil {

@@ -198,5 +198,6 @@ func (r *router) admit(ctx context.Context, alias string, d *gatehouse.Deploymen
 // its rpm/tpm limit: a retryable 429.
 func deploymentsBusy(alias string, wait time.Duration) error {
 	return &RateLimited{Err: gatehouse.Errorf(gatehouse.ERATELIMIT,
-		"Every deployment of model %q is at its requests or tokens per minute limit; try again shortly.", alias), RetryAfter: max(wait, time.Second)}
+		"Every deployment of model %q is at its requests or tokens per minute limit; try again shortly.", alias), RetryAfter: max(wait, time.Second),
+		Reason: RefusedDeploymentLimit}
 }

@@ -1,19 +1,35 @@
 package http
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse-llm/gatehouse/sqlstore/storetest"
+	"github.com/gatehouse-llm/gatehouse/telemetry"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // BenchmarkV1OneCallJob measures a complete /v1/chat/completions request
 // on the embedded database with the mock provider: each is a one-call job
 // (created with its hold, admitted, called, recorded, completed).
 func BenchmarkV1OneCallJob(b *testing.B) {
-	h := newHarness(b, storetest.OpenSQLite(b))
+	benchV1OneCall(b, newHarness(b, storetest.OpenSQLite(b)))
+}
+
+// BenchmarkV1OneCallJobTelemetry is BenchmarkV1OneCallJob with metrics
+// and traces on (spans go to an exporter that drops them): what
+// observability adds to a call.
+func BenchmarkV1OneCallJobTelemetry(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	benchV1OneCall(b, newObservedHarness(b, storetest.OpenSQLite(b), nil, telemetry.New(telemetry.Options{}), tp.Tracer("bench")))
+}
+
+func benchV1OneCall(b *testing.B, h *harness) {
 	h.admin("POST", "/api/model-aliases/create", `{"alias": "echo", "litellm_model": "mock/echo"}`, 201)
 	h.admin("POST", "/api/model-access-groups/create", `{"group_name": "g", "model_aliases": ["echo"]}`, 201)
 	h.admin("POST", "/api/organizations/create", `{"organization_id": "o", "name": "O"}`, 201)

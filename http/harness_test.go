@@ -20,6 +20,8 @@ import (
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
 	"github.com/gatehouse-llm/gatehouse/state"
+	"github.com/gatehouse-llm/gatehouse/telemetry"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // harness is a real Gatehouse API over loopback on a fresh database.
@@ -41,6 +43,13 @@ func newHarness(t testing.TB, db *sqlstore.DB) *harness {
 // newLoggedHarness is newHarness whose server logs to logger.
 func newLoggedHarness(t testing.TB, db *sqlstore.DB, logger *slog.Logger) *harness {
 	t.Helper()
+	return newObservedHarness(t, db, logger, nil, nil)
+}
+
+// newObservedHarness is newLoggedHarness with metrics and traces (either
+// may be nil: off).
+func newObservedHarness(t testing.TB, db *sqlstore.DB, logger *slog.Logger, metrics *telemetry.Metrics, tracer trace.Tracer) *harness {
+	t.Helper()
 	ctx := context.Background()
 	master := secret.NewToken(secret.PrefixMasterKey)
 	if err := db.PutSetting(ctx, sqlstore.SettingMasterKeyHash, secret.HashToken(master)); err != nil {
@@ -61,11 +70,21 @@ func newLoggedHarness(t testing.TB, db *sqlstore.DB, logger *slog.Logger) *harne
 	keyUse := sqlstore.NewKeyUse(db, nil)
 	recorder := sqlstore.NewRecorder(db, nil)
 	t.Cleanup(recorder.Close)
-	gw := gateway.New(gateway.DefaultRegistry(), gateway.NewEndpoints(nil, gateway.DefaultTimeouts), st, gateway.Options{})
-	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: catalog.Default(),
+	gwOpts := gateway.Options{Tracer: tracer}
+	var rec gateway.CallRecorder = recorder
+	var jobs JobStore = db
+	var obs Observer
+	if metrics != nil {
+		gwOpts.Observer, obs, jobs = metrics, metrics, telemetry.Jobs{JobStore: db, Metrics: metrics}
+	}
+	if metrics != nil || tracer != nil {
+		rec = &telemetry.Recorder{Next: recorder, Metrics: metrics, Tracer: tracer}
+	}
+	gw := gateway.New(gateway.DefaultRegistry(), gateway.NewEndpoints(nil, gateway.DefaultTimeouts), st, gwOpts)
+	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: rec, Catalog: catalog.Default(),
 		Limits: &gateway.RateLimits{Limiter: ratelimit.NewLocal(time.Now)}}
-	srv := httptest.NewServer(NewServer(Deps{Logger: logger, Store: db, KeyUse: keyUse, Jobs: db, Meter: meter, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
-		SupportedProvider: catalog.Default().Supports, Version: "test",
+	srv := httptest.NewServer(NewServer(Deps{Logger: logger, Store: db, KeyUse: keyUse, Jobs: jobs, Meter: meter, State: st, Readiness: db, MasterKeyHash: secret.HashToken(master),
+		SupportedProvider: catalog.Default().Supports, Version: "test", Observer: obs, Tracer: tracer,
 		TestCredential: func(ctx context.Context, c *gatehouse.Credential) error { return nil }}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, DB: db, State: st, Server: srv, Master: master, KeyUse: keyUse, Meter: meter}

@@ -74,8 +74,8 @@ type attemptKey struct {
 }
 
 type attemptChild struct {
-	duration                  prometheus.Observer
-	retries, fallbacks, skips prometheus.Counter
+	duration           prometheus.Observer
+	retries, fallbacks prometheus.Counter
 }
 
 // Latency buckets: HTTP and upstream answers run from milliseconds (the
@@ -123,7 +123,7 @@ func New(o Options) *Metrics {
 	reg.MustRegister(m.jobsCreated)
 	m.jobsFinished = f.counter("gatehouse_jobs_finished_total", "Jobs ended by this replica, by final status (completed, failed, cancelled; expired jobs count as failed).", "status")
 	m.refusals = f.counter("gatehouse_refusals_total",
-		"Calls and jobs refused before any provider was called, by reason: a rate limit (team_/key_ + requests_per_minute, tokens_per_minute, concurrent) or credits (credits_held, credits_exhausted).",
+		"Calls and jobs refused before any provider was called, by reason: a rate limit (team_/key_ + requests_per_minute, tokens_per_minute, concurrent), credits (credits_held, credits_exhausted) or every deployment at its limit (deployment_limit).",
 		team("reason")...)
 
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gatehouse_build_info", Help: "The running version (always 1)."}, []string{"version"})
@@ -194,8 +194,7 @@ func (m *Metrics) attemptChild(provider, alias, deployment, outcome string) *att
 		return c.(*attemptChild)
 	}
 	c := &attemptChild{duration: m.attempts.WithLabelValues(provider, alias, deployment, outcome),
-		retries: m.retries.WithLabelValues(provider, alias, deployment), fallbacks: m.fallbacks.WithLabelValues(provider, alias, deployment),
-		skips: m.breakerSkips.WithLabelValues(provider, alias, deployment)}
+		retries: m.retries.WithLabelValues(provider, alias, deployment), fallbacks: m.fallbacks.WithLabelValues(provider, alias, deployment)}
 	got, _ := m.attemptChildren.LoadOrStore(k, c)
 	return got.(*attemptChild)
 }
@@ -221,7 +220,7 @@ func (m *Metrics) UpstreamAttempt(e gateway.AttemptEvent) {
 
 // BreakerSkipped implements gateway.Observer.
 func (m *Metrics) BreakerSkipped(t gateway.Target, deployment, team string) {
-	m.attemptChild(t.Provider, aliasName(t), deployment, "breaker_open").skips.Inc()
+	m.breakerSkips.WithLabelValues(t.Provider, aliasName(t), deployment).Inc() // rare: no cached child
 }
 
 // Refused implements gateway.Observer.

@@ -46,7 +46,12 @@ func (r *Recorder) Record(ctx context.Context, o gatehouse.CallOutcome) (gatehou
 // callAttributes describes a call in GenAI semantic-convention terms,
 // plus Gatehouse's ids.
 func callAttributes(c *gatehouse.Call) []attribute.KeyValue {
+	op := "chat"
+	if c.Purpose == "embedding" {
+		op = "embeddings"
+	}
 	return []attribute.KeyValue{
+		attribute.String("gen_ai.operation.name", op),
 		attribute.String("gen_ai.system", c.Provider),
 		attribute.String("gen_ai.provider.name", c.Provider),
 		attribute.String("gen_ai.request.model", c.ProviderModel),
@@ -96,7 +101,10 @@ func (m *Metrics) recorded(o gatehouse.CallOutcome, s gatehouse.Settlement) {
 	if c.Stream && (c.FirstTokenMS > 0 || c.Status == "success") { // a failed stream may have sent nothing
 		m.ttft.WithLabelValues(c.Provider, alias).Observe(float64(c.FirstTokenMS) / 1000)
 	}
-	if s.Job != nil && o.CompleteJob {
+	if o.NewJob != nil {
+		m.jobsCreated.Inc() // a single-call job written with its call's record
+	}
+	if s.Job != nil && (o.CompleteJob || o.NewJob != nil) {
 		m.jobEnded(s.Job)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -191,11 +190,14 @@ metrics:
 // values match what was recorded in the database (costs, tokens, charges,
 // jobs), refusals are counted by reason, a retry and the streams' time to
 // first token are seen, and every response carries an X-Request-Id that
-// the request's log line names.
+// the request's log line and the call's record name. On both engines.
 func TestMetricsAfterTraffic(t *testing.T) {
+	forEachEngine(t, []string{"GATEHOUSE_METRICS_TOKEN=" + testMetricsToken}, testMetricsAfterTraffic)
+}
+
+func testMetricsAfterTraffic(t *testing.T, e engine) {
 	up := fakeOpenAI(t)
-	dir := t.TempDir()
-	p := startProcess(t, dir, []string{"GATEHOUSE_MASTER_KEY=" + testMasterKey, "GATEHOUSE_METRICS_TOKEN=" + testMetricsToken})
+	p := startProcess(t, e.dir, e.env)
 	rich, tight, poor := setupUpstreamTeams(t, p.URL, up.URL)
 
 	for _, c := range []struct {
@@ -250,8 +252,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		t.Fatalf("/metrics with the token: %d", code)
 	}
 
-	db := openTestSQLite(t, filepath.Join(dir, "gatehouse-data"))
-	defer db.Close()
+	db := e.open(t).SQL()
 	var cost, clientCost, prompt, completion, calls, okCalls int64
 	if err := db.QueryRow(`SELECT COALESCE(SUM(cost_micro_usd), 0), COALESCE(SUM(client_cost_micro_usd), 0), COALESCE(SUM(prompt_tokens), 0),
 		COALESCE(SUM(completion_tokens), 0), COUNT(*), COALESCE(SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END), 0)
@@ -270,8 +271,12 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	if err := db.QueryRow(`SELECT COUNT(*) FROM llm_calls WHERE length(request_id) <> 32 AND request_id <> 'client-req-42'`).Scan(&withID); err != nil || withID != 0 {
 		t.Errorf("calls recorded without a generated request id: %d (%v), want 0", withID, err)
 	}
-	if failed != 1 || completed != 9 {
-		t.Fatalf("database: %d completed and %d failed jobs, want 9 and 1 (tight's refused call)", completed, failed)
+	// A call refused before it ran leaves no job, or a failed one.
+	if failed > 1 || completed != 9 {
+		t.Fatalf("database: %d completed and %d failed jobs, want 9 and at most 1 (tight's refused call)", completed, failed)
+	}
+	if got, _ := sample(fams, "gatehouse_jobs_finished_total", map[string]string{"status": "failed"}); got != float64(failed) {
+		t.Errorf("gatehouse_jobs_finished_total{status=failed} = %v, want %d", got, failed)
 	}
 	if cost == 0 || calls != 9 || okCalls != 9 {
 		t.Fatalf("database: cost %d over %d calls (%d successful); want 9 priced, successful calls", cost, calls, okCalls)
@@ -291,7 +296,6 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		{"gatehouse_call_duration_seconds", up1, float64(calls)},
 		{"gatehouse_credits_charged_micro_total", nil, float64(charged)},
 		{"gatehouse_jobs_finished_total", map[string]string{"status": "completed"}, float64(completed)},
-		{"gatehouse_jobs_finished_total", map[string]string{"status": "failed"}, float64(failed)}, // tight's refused call
 		{"gatehouse_jobs_created_total", nil, float64(jobs)},
 		{"gatehouse_refusals_total", map[string]string{"reason": "team_requests_per_minute"}, 1},
 		{"gatehouse_refusals_total", map[string]string{"reason": "credits_exhausted"}, 1},
@@ -312,6 +316,13 @@ func TestMetricsAfterTraffic(t *testing.T) {
 			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.labels, got, ok, c.want)
 		}
 	}
+	pool := "main" // PostgreSQL: one pool
+	if e.name == "sqlite" {
+		pool = "write" // and "read"
+		if _, ok := sample(fams, "go_sql_max_open_connections", map[string]string{"db_name": "read"}); !ok {
+			t.Error("no statistics of SQLite's read pool")
+		}
+	}
 	// Series that only need to exist and be sane.
 	for _, c := range []struct {
 		name   string
@@ -323,8 +334,8 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		{"gatehouse_control_plane_version", nil, 1},
 		{"gatehouse_control_plane_full_loads_total", nil, 1},
 		{"gatehouse_control_plane_apply_seconds", nil, 1},
-		{"go_sql_open_connections", map[string]string{"db_name": "write"}, 1},
-		{"go_sql_max_open_connections", map[string]string{"db_name": "read"}, 1},
+		{"go_sql_open_connections", map[string]string{"db_name": pool}, 1},
+		{"go_sql_max_open_connections", map[string]string{"db_name": pool}, 1},
 		{"go_goroutines", nil, 1},
 		{"process_resident_memory_bytes", nil, 1},
 		{"gatehouse_http_requests_in_flight", nil, 1}, // the scrape itself
@@ -381,6 +392,22 @@ func TestMetricsAccess(t *testing.T) {
 	if resp, body := chat(t, own.URL, rich, "hi", false); resp.StatusCode != 200 {
 		t.Fatalf("call: %d %s", resp.StatusCode, body)
 	}
+	// A model whose only deployment allows one request a minute: the
+	// second call is refused, counted as deployment_limit.
+	for _, step := range [][2]string{
+		{"/api/model-aliases/create", `{"alias": "lim", "deployments": [{"litellm_model": "openai/gpt-4o-mini", "rpm": 1}]}`},
+		{"/api/model-access-groups/g/add-models", `{"model_aliases": ["lim"]}`},
+	} {
+		if code, body := call(t, "POST", own.URL+step[0], testMasterKey, step[1]); code != 201 && code != 200 {
+			t.Fatalf("%s: %d %v", step[0], code, body)
+		}
+	}
+	for i, want := range []int{200, 429} {
+		code, body := call(t, "POST", own.URL+"/v1/chat/completions", rich, `{"model": "lim", "messages": [{"role": "user", "content": "x"}]}`)
+		if code != want {
+			t.Fatalf("call %d to lim: %d %v, want %d", i+1, code, body, want)
+		}
+	}
 	var fams map[string]*dto.MetricFamily
 	eventually(t, "the metrics listener answers", 10*time.Second, func() bool {
 		var code int
@@ -389,6 +416,9 @@ func TestMetricsAccess(t *testing.T) {
 	})
 	if got, ok := sample(fams, "gatehouse_calls_total", map[string]string{"team": "t", "alias": "up", "status": "success"}); !ok || got != 1 {
 		t.Errorf("gatehouse_calls_total{team=t} = %v (found %v), want 1", got, ok)
+	}
+	if got, ok := sample(fams, "gatehouse_refusals_total", map[string]string{"team": "t", "reason": "deployment_limit"}); !ok || got != 1 {
+		t.Errorf("gatehouse_refusals_total{reason=deployment_limit} = %v (found %v), want 1", got, ok)
 	}
 }
 
