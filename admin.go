@@ -133,3 +133,13 @@ func ActorFrom(ctx context.Context) Actor {
 	a, _ := ctx.Value(actorKey{}).(Actor)
 	return a
 }
+
+// MasterSessionService stores the sessions the admin console opens for
+// the master-key holder, so the master key itself never sits in a browser
+// cookie and signing out ends the session on every replica.
+type MasterSessionService interface {
+	CreateMasterSession(ctx context.Context, s *Session) error
+	// FindMasterSession returns the session, or ENOTFOUND.
+	FindMasterSession(ctx context.Context, tokenHash string) (*Session, error)
+	RevokeMasterSession(ctx context.Context, tokenHash string) error
+}

@@ -85,15 +85,20 @@ func CreditsRefusal(teamID string, balance, held, needed Credits) *Error {
 
 // Call is the record of one LLM call.
 type Call struct {
-	ID               string    `json:"call_id"`
-	JobID            string    `json:"job_id"`
-	TeamID           string    `json:"team_id"`
-	OrganizationID   string    `json:"-"`
-	KeyID            string    `json:"-"`
-	Alias            string    `json:"model"`
-	ServedAlias      string    `json:"served_by"`
-	Provider         string    `json:"provider"`
-	ProviderModel    string    `json:"provider_model"`
+	ID             string `json:"call_id"`
+	JobID          string `json:"job_id"`
+	TeamID         string `json:"team_id"`
+	OrganizationID string `json:"-"`
+	KeyID          string `json:"-"`
+	Alias          string `json:"model"`
+	ServedAlias    string `json:"served_by"`
+	Provider       string `json:"provider"`
+	ProviderModel  string `json:"provider_model"`
+	// DeploymentID, CredentialID and Region name the deployment of the
+	// served alias that answered (see Deployment).
+	DeploymentID     string    `json:"deployment_id"`
+	CredentialID     string    `json:"credential_id"`
+	Region           string    `json:"region"`
 	Purpose          string    `json:"purpose"`
 	Metadata         Metadata  `json:"call_metadata"`
 	Status           string    `json:"status"` // "success" or "error"
@@ -115,6 +120,7 @@ type Call struct {
 	RequestBody      *string   `json:"-"`
 	ResponseBody     *string   `json:"-"`
 	CreatedAt        time.Time `json:"created_at"`
+	RequestID        string    `json:"request_id"` // the X-Request-Id of the HTTP request that made the call
 }
 
 // Ledger entry kinds.

@@ -2,6 +2,9 @@ package gatehouse
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -15,11 +18,19 @@ type Alias struct {
 	Active       bool   `json:"active"`
 	// Pricing overrides the catalogue's price for this alias; nil uses
 	// the catalogue.
-	Pricing   *Pricing  `json:"pricing,omitempty"`
-	Fallbacks []string  `json:"fallbacks"`
-	Metadata  Metadata  `json:"metadata"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Pricing   *Pricing `json:"pricing,omitempty"`
+	Fallbacks []string `json:"fallbacks"`
+	Metadata  Metadata `json:"metadata"`
+	// Deployments are where the alias's calls go (at least one; the first
+	// of the lowest tier is LiteLLMModel's). RoutingStrategy picks among
+	// them ("" is RouteWeighted); NumRetries, when set, is how many times
+	// a failed call is retried (on another deployment first) before the
+	// fallbacks, instead of the gateway's default.
+	Deployments     []Deployment `json:"deployments"`
+	RoutingStrategy string       `json:"routing_strategy"`
+	NumRetries      *int         `json:"num_retries"`
+	CreatedAt       time.Time    `json:"created_at"`
+	UpdatedAt       time.Time    `json:"updated_at"`
 }
 
 // Pricing is a price in integer micro-USD per one million tokens, so
@@ -28,6 +39,12 @@ type Alias struct {
 type Pricing struct {
 	InputPerM  int64 `json:"-"`
 	OutputPerM int64 `json:"-"`
+}
+
+// MarshalJSON writes the price as the API does, USD per 1M tokens in
+// exact decimal strings, so the audit log records what it was.
+func (p Pricing) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"input_per_million": FormatMicros(p.InputPerM), "output_per_million": FormatMicros(p.OutputPerM)})
 }
 
 // AccessGroup is a named set of aliases granted to teams together
@@ -45,6 +62,8 @@ type AccessGroup struct {
 type AliasFilter struct {
 	Provider string
 	Active   *bool
+	// Search keeps aliases whose name or provider model contains it.
+	Search string
 	Page
 }
 
@@ -56,6 +75,12 @@ type AliasUpdate struct {
 	Pricing      **Pricing // non-nil pointer to nil clears the override
 	Fallbacks    *[]string
 	Metadata     *Metadata
+	// Deployments replaces the whole list. LiteLLMModel alone changes the
+	// model of an alias's only deployment (an alias with several must be
+	// given its deployments).
+	Deployments     *[]Deployment
+	RoutingStrategy *string
+	NumRetries      **int // non-nil pointer to nil restores the default
 }
 
 // AliasUsage summarises the calls made through an alias.
@@ -118,13 +143,22 @@ func (a *Alias) Validate() error {
 		return FieldErrorf("alias", "alias is required.")
 	case !ValidAliasName(a.Alias):
 		return FieldErrorf("alias", "alias %q must be lowercase letters, digits, '.', '_', ':' or '-' (at most 128), starting with a letter or digit.", a.Alias)
-	case a.LiteLLMModel == "":
+	case a.LiteLLMModel == "" && len(a.Deployments) == 0:
 		return FieldErrorf("litellm_model", "litellm_model is required, in provider/model form (e.g. openai/gpt-4).")
 	case len(a.Description) > 1024:
 		return FieldErrorf("description", "description must be at most 1024 characters.")
+	case a.RoutingStrategy != "" && !slices.Contains(RoutingStrategies, a.RoutingStrategy):
+		return FieldErrorf("routing_strategy", "routing_strategy %s must be one of %s.", QuoteInput(a.RoutingStrategy), strings.Join(RoutingStrategies, ", "))
+	case a.NumRetries != nil && (*a.NumRetries < 0 || *a.NumRetries > 10):
+		return FieldErrorf("num_retries", "num_retries must be between 0 and 10.")
 	}
-	if _, _, ok := SplitModel(a.LiteLLMModel); !ok {
-		return FieldErrorf("litellm_model", "litellm_model %q must be in provider/model form (e.g. openai/gpt-4).", a.LiteLLMModel)
+	if len(a.Deployments) == 0 {
+		if _, _, ok := SplitModel(a.LiteLLMModel); !ok {
+			return FieldErrorf("litellm_model", "litellm_model %q must be in provider/model form (e.g. openai/gpt-4).", a.LiteLLMModel)
+		}
+	}
+	if err := a.normalizeDeployments(); err != nil {
+		return err
 	}
 	if a.Pricing != nil && (a.Pricing.InputPerM < 0 || a.Pricing.OutputPerM < 0) {
 		return FieldErrorf("pricing", "pricing must not be negative.")

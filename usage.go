@@ -64,9 +64,68 @@ type TeamUsage struct {
 	ByDay         []UsageGroup `json:"by_day"`
 }
 
+// DeploymentUsage is the usage one deployment served for a team.
+type DeploymentUsage struct {
+	ServedAlias   string `json:"served_by"`
+	DeploymentID  string `json:"deployment_id"`
+	Provider      string `json:"provider"`
+	ProviderModel string `json:"provider_model"`
+	CredentialID  string `json:"credential_id"`
+	Region        string `json:"region"`
+	UsageTotals
+}
+
 // UsageService reports usage.
 type UsageService interface {
+	// TeamUsageByDeployment sums a team's calls in [since, until) per
+	// deployment that served them. It reads the calls themselves (the
+	// rollups are per alias), so it costs in proportion to the calls in
+	// the range and is asked for explicitly.
+	TeamUsageByDeployment(ctx context.Context, teamID string, since, until time.Time) ([]DeploymentUsage, error)
 	// AliasUsage sums the calls made by naming each alias.
 	AliasUsage(ctx context.Context, aliases []string) (map[string]AliasUsage, error)
 	TeamUsage(ctx context.Context, teamID string, since, until time.Time) (*TeamUsage, error)
+}
+
+// Overview is the fleet at a glance, for the admin console's first page.
+type Overview struct {
+	Organizations int64
+	Teams         int64
+	// Calls, errors and spend (provider cost) since the start of the UTC
+	// day and month (the month's from FleetUsage).
+	CallsToday       int64
+	ErrorsToday      int64
+	SpendTodayMicros int64
+	CallsMonth       int64
+	ErrorsMonth      int64
+	SpendMonthMicros int64
+	// LowCredit are active teams with the fewest credits remaining.
+	LowCredit []*Team
+	// RecentErrors are the latest failed provider calls.
+	RecentErrors []*Call
+}
+
+// OverviewService answers the overview from rollups and indexes, never by
+// walking the calls.
+type OverviewService interface {
+	// Overview fills everything but the month's figures.
+	Overview(ctx context.Context, now time.Time) (*Overview, error)
+	// FleetUsage sums the whole fleet's calls, failures and cost over the
+	// UTC days of [since, until). Its cost grows with the number of
+	// team-days in the range, so callers cache days that have ended.
+	FleetUsage(ctx context.Context, since, until time.Time) (UsageTotals, error)
+}
+
+// UsageReport is usage over whole UTC days, by day and by alias.
+type UsageReport struct {
+	Totals  UsageTotals
+	ByDay   []UsageGroup
+	ByModel []UsageGroup
+}
+
+// UsageReportService reports usage beyond one team.
+type UsageReportService interface {
+	// OrganizationUsage sums the daily rollups of an organization's
+	// teams over the UTC days of [since, until).
+	OrganizationUsage(ctx context.Context, orgID string, since, until time.Time) (*UsageReport, error)
 }

@@ -103,7 +103,7 @@ func (e *Endpoints) client(providerName, base string) *http.Client {
 	}
 	// The first-byte, idle and size limits are enforced per request by the
 	// provider transport, which knows a stream from a plain call.
-	c := &http.Client{Transport: provider.NewTransport(tr, provider.Limits{
+	c := &http.Client{Transport: provider.NewTransport(traceHeaders{tr}, provider.Limits{
 		FirstByte: e.timeouts.FirstByte, Idle: e.timeouts.Idle, MaxBody: e.timeouts.MaxBody})}
 	e.clients[key] = c
 	return c

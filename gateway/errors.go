@@ -49,6 +49,9 @@ func ClientError(err error) error {
 type RateLimited struct {
 	Err        *gatehouse.Error
 	RetryAfter time.Duration
+	// Reason says which of Gatehouse's own limits refused (see
+	// RefusalReason); "" when the provider is the one rate limiting.
+	Reason string
 }
 
 func (r *RateLimited) Error() string { return r.Err.Error() }

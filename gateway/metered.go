@@ -130,7 +130,7 @@ const creditsHeldRetry = time.Second
 // provider is called. A team whose credits are spent is refused here
 // (402); one whose credits are only held by calls in flight gets a
 // retryable 429 with Retry-After.
-func (m *Meter) admit(ctx context.Context, in *CallInput) (*admission, error) {
+func (m *Meter) admitCall(ctx context.Context, in *CallInput) (*admission, error) {
 	snap := m.Gateway.state.Snapshot()
 	named, err := snap.Authorize(in.Caller, in.Alias)
 	if err != nil {
@@ -259,7 +259,7 @@ func (m *Meter) admitLeased(ctx context.Context, in *CallInput, named *gatehouse
 func creditsError(err error) error {
 	var e *gatehouse.Error
 	if errors.As(err, &e) && e.Code == gatehouse.ERATELIMIT {
-		return &RateLimited{Err: e, RetryAfter: creditsHeldRetry}
+		return &RateLimited{Err: e, RetryAfter: creditsHeldRetry, Reason: RefusedCreditsHeld}
 	}
 	return err
 }
@@ -267,7 +267,7 @@ func creditsError(err error) error {
 // plan computes a consumption-mode reservation for the alias's model.
 func (m *Meter) plan(team *gatehouse.Team, named *gatehouse.Alias, req *provider.ChatRequest) (billing.Plan, error) {
 	prov, model, _ := gatehouse.SplitModel(named.LiteLLMModel)
-	prices, ok := billing.PricesFor(m.Catalog, named, prov, model, m.now())
+	prices, ok := billing.PricesFor(m.Catalog, pricedAlias(named, named.Primary()), prov, model, m.now())
 	if !ok {
 		return billing.Plan{}, gatehouse.Errorf(gatehouse.EUNAVAILABLE, "Model %q has no known price; the operator must set the alias's pricing.", named.Alias)
 	}
@@ -323,9 +323,11 @@ func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, u u
 	c.LatencyMS = time.Since(a.start).Milliseconds()
 	c.CreatedAt = m.now().UTC().Truncate(time.Microsecond)
 	c.UsageSource = u.Source
+	c.RequestID = gatehouse.RequestID(ctx)
 	t := u.Target
 	if t.Alias != nil {
 		c.ServedAlias, c.Provider, c.ProviderModel = t.Alias.Alias, t.Provider, t.Model
+		c.DeploymentID, c.CredentialID, c.Region = t.DeploymentID(), t.Credential, t.Region
 	}
 	switch {
 	case errors.Is(u.Err, context.Canceled):
@@ -338,7 +340,7 @@ func (m *Meter) settle(ctx context.Context, a *admission, c *gatehouse.Call, u u
 	c.CachedTokens, c.CacheWriteTokens, c.ReasoningTokens = int64(us.CachedTokens), int64(us.CacheWriteTokens), int64(us.ReasoningTokens)
 	var charge gatehouse.Credits
 	if t.Alias != nil {
-		if prices, ok := billing.PricesFor(m.Catalog, t.Alias, t.Provider, t.Model, m.now()); ok {
+		if prices, ok := billing.PricesFor(m.Catalog, pricedAlias(t.Alias, t.Deployment), t.Provider, t.Model, m.now()); ok {
 			c.CostMicroUSD = billing.CostMicroUSD(us, prices)
 		}
 		if !u.Unseen {
@@ -588,4 +590,16 @@ func (m *Meter) Embed(ctx context.Context, in *EmbedInput) (*Outcome, *provider.
 		return out, nil, callErr
 	}
 	return out, res.Response, nil
+}
+
+// pricedAlias is the alias as priced for a call its deployment d served:
+// the deployment's own pricing, when it has one, comes before the
+// alias's (and both before the catalogue's).
+func pricedAlias(a *gatehouse.Alias, d *gatehouse.Deployment) *gatehouse.Alias {
+	if a == nil || d == nil || d.Pricing == nil {
+		return a
+	}
+	c := *a
+	c.Pricing = d.Pricing
+	return &c
 }

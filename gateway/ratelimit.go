@@ -32,11 +32,11 @@ func (r *RateLimits) Admit(ctx context.Context, c *state.Caller, estimatedTokens
 	var refused *ratelimit.Refused
 	switch {
 	case errors.As(err, &refused):
-		who := "team " + c.Team.ID
+		who, subject := "team "+c.Team.ID, "team_"
 		if refused.Subject != subjects[0].Key {
-			who = "this key"
+			who, subject = "this key", "key_"
 		}
-		return nil, &RateLimited{RetryAfter: refused.RetryAfter,
+		return nil, &RateLimited{RetryAfter: refused.RetryAfter, Reason: subject + refused.Limit,
 			Err: gatehouse.Errorf(gatehouse.ERATELIMIT, "Rate limit reached for %s: %s.", who, refused.Limit)}
 	case err != nil:
 		if r.Logger != nil {

@@ -62,20 +62,94 @@ func (p *pricingJSON) toDomain() (*gatehouse.Pricing, error) {
 	return &gatehouse.Pricing{InputPerM: int64(*p.InputPerMillion), OutputPerM: int64(*p.OutputPerMillion)}, nil
 }
 
-// aliasJSON is an alias as the API shows it.
+// aliasJSON is an alias as the API shows it: the seed's fields
+// (litellm_model is the primary deployment's) plus its deployments.
 type aliasJSON struct {
 	*gatehouse.Alias
-	Pricing    *pricingJSON `json:"pricing,omitempty"`
-	UsageCount *int64       `json:"usage_count,omitempty"`
+	Pricing     *pricingJSON     `json:"pricing,omitempty"`
+	Deployments []deploymentJSON `json:"deployments"`
+	UsageCount  *int64           `json:"usage_count,omitempty"`
+}
+
+// deploymentJSON is a deployment as the API shows it.
+type deploymentJSON struct {
+	gatehouse.Deployment
+	Pricing *pricingJSON `json:"pricing,omitempty"`
+}
+
+func showPricing(p *gatehouse.Pricing) *pricingJSON {
+	if p == nil {
+		return nil
+	}
+	in, o := usd(p.InputPerM), usd(p.OutputPerM)
+	return &pricingJSON{InputPerMillion: &in, OutputPerMillion: &o}
 }
 
 func showAlias(a *gatehouse.Alias) aliasJSON {
-	out := aliasJSON{Alias: a}
-	if a.Pricing != nil {
-		in, o := usd(a.Pricing.InputPerM), usd(a.Pricing.OutputPerM)
-		out.Pricing = &pricingJSON{InputPerMillion: &in, OutputPerMillion: &o}
+	out := aliasJSON{Alias: a, Pricing: showPricing(a.Pricing), Deployments: make([]deploymentJSON, len(a.Deployments))}
+	for i, d := range a.Deployments {
+		out.Deployments[i] = deploymentJSON{Deployment: d, Pricing: showPricing(d.Pricing)}
 	}
 	return out
+}
+
+// deploymentRequest is one deployment in a create or update body.
+type deploymentRequest struct {
+	DeploymentID string            `json:"deployment_id"`
+	LiteLLMModel string            `json:"litellm_model"`
+	CredentialID string            `json:"credential_id"`
+	APIBase      string            `json:"api_base"`
+	Extra        map[string]string `json:"extra"`
+	Region       string            `json:"region"`
+	Weight       int               `json:"weight"`
+	RPM          int64             `json:"rpm"`
+	TPM          int64             `json:"tpm"`
+	Order        int               `json:"order"`
+	Pricing      *pricingJSON      `json:"pricing"`
+}
+
+// deployments converts the request's deployments; nil when absent. A
+// litellm_model sent along must be the primary deployment's.
+func (req aliasRequest) deployments() (*[]gatehouse.Deployment, error) {
+	if req.Deployments == nil {
+		return nil, nil
+	}
+	out := make([]gatehouse.Deployment, len(*req.Deployments))
+	for i, d := range *req.Deployments {
+		p, err := d.Pricing.toDomain()
+		if err != nil {
+			return nil, gatehouse.FieldErrorf(fmt.Sprintf("deployments[%d].pricing", i), "%s", gatehouse.ErrorMessage(err))
+		}
+		out[i] = gatehouse.Deployment{ID: d.DeploymentID, LiteLLMModel: d.LiteLLMModel, CredentialID: d.CredentialID, APIBase: d.APIBase,
+			Extra: d.Extra, Region: d.Region, Weight: d.Weight, RPM: d.RPM, TPM: d.TPM, Order: d.Order, Pricing: p}
+	}
+	if len(out) == 0 {
+		return nil, gatehouse.FieldErrorf("deployments", "deployments must list at least one deployment.")
+	}
+	if req.LiteLLMModel != nil {
+		probe := gatehouse.Alias{Deployments: out}
+		if m := probe.Primary().LiteLLMModel; m != *req.LiteLLMModel {
+			return nil, gatehouse.FieldErrorf("litellm_model", "litellm_model %s differs from the primary deployment's (%s); send one or the other.",
+				gatehouse.QuoteInput(*req.LiteLLMModel), gatehouse.QuoteInput(m))
+		}
+	}
+	return &out, nil
+}
+
+// numRetries decodes the optional num_retries field; explicit null
+// restores the default.
+func (req aliasRequest) numRetries() (set bool, n *int, err error) {
+	if len(req.NumRetries) == 0 {
+		return false, nil, nil
+	}
+	if string(req.NumRetries) == "null" {
+		return true, nil, nil
+	}
+	var v int
+	if err := json.Unmarshal(req.NumRetries, &v); err != nil {
+		return false, nil, gatehouse.FieldErrorf("num_retries", "num_retries must be a whole number or null.")
+	}
+	return true, &v, nil
 }
 
 type aliasRequest struct {
@@ -83,17 +157,24 @@ type aliasRequest struct {
 	LiteLLMModel *string             `json:"litellm_model"`
 	Description  *string             `json:"description"`
 	Active       *bool               `json:"active"`
-	Pricing      *json.RawMessage    `json:"pricing"`
+	Pricing      json.RawMessage     `json:"pricing"` // raw: null clears, absence keeps
 	Fallbacks    *[]string           `json:"fallbacks"`
 	Metadata     *gatehouse.Metadata `json:"metadata"`
+	// Deployments, when given, replace the alias's deployments; without
+	// them litellm_model is the alias's one deployment.
+	Deployments     *[]deploymentRequest `json:"deployments"`
+	RoutingStrategy *string              `json:"routing_strategy"`
+	// NumRetries is raw so that an explicit null (restore the default)
+	// differs from absence (a *json.RawMessage would be nil for both).
+	NumRetries json.RawMessage `json:"num_retries"`
 }
 
 // pricing decodes the optional pricing field; explicit null clears it.
 func (req aliasRequest) pricing() (set bool, p *gatehouse.Pricing, err error) {
-	if req.Pricing == nil {
+	if len(req.Pricing) == 0 {
 		return false, nil, nil
 	}
-	if string(*req.Pricing) == "null" {
+	if string(req.Pricing) == "null" {
 		return true, nil, nil
 	}
 	// Decoded inside a {"pricing": …} wrapper so errors name the field
@@ -101,7 +182,7 @@ func (req aliasRequest) pricing() (set bool, p *gatehouse.Pricing, err error) {
 	var wrap struct {
 		Pricing pricingJSON `json:"pricing"`
 	}
-	if err := decodeBytes(append(append([]byte(`{"pricing":`), *req.Pricing...), '}'), &wrap); err != nil {
+	if err := decodeBytes(append(append([]byte(`{"pricing":`), req.Pricing...), '}'), &wrap); err != nil {
 		return false, nil, err
 	}
 	pj := wrap.Pricing
@@ -136,6 +217,21 @@ func handleAliasCreate(store Store) http.Handler {
 			a.Metadata = *req.Metadata
 		}
 		if _, a.Pricing, err = req.pricing(); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		deps, err := req.deployments()
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if deps != nil {
+			a.Deployments = *deps
+		}
+		if req.RoutingStrategy != nil {
+			a.RoutingStrategy = *req.RoutingStrategy
+		}
+		if _, a.NumRetries, err = req.numRetries(); err != nil {
 			writeError(w, r, err)
 			return
 		}
@@ -249,6 +345,19 @@ func handleAliasUpdate(store Store) http.Handler {
 		}
 		if set {
 			upd.Pricing = &pricing
+		}
+		if upd.Deployments, err = req.deployments(); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		upd.RoutingStrategy = req.RoutingStrategy
+		set, retries, err := req.numRetries()
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if set {
+			upd.NumRetries = &retries
 		}
 		a, err := store.UpdateAlias(r.Context(), name, upd)
 		if err != nil {

@@ -121,6 +121,18 @@ func (s *server) authenticateAdmin(r *http.Request) (gatehouse.Actor, error) {
 		}
 		return gatehouse.Actor{Kind: "user", ID: user.ID, Email: user.Email, Role: user.Role, IP: ip}, nil
 	}
+	if ms, ok := s.Store.(gatehouse.MasterSessionService); ok && strings.HasPrefix(token, secret.PrefixMasterSession) {
+		// The console's master-key session acts as the master key until
+		// it expires or is signed out.
+		sess, err := ms.FindMasterSession(r.Context(), hash)
+		if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			return gatehouse.Actor{}, err
+		}
+		if err != nil || sess.RevokedAt != nil || !s.Now().Before(sess.ExpiresAt) {
+			return gatehouse.Actor{}, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Session expired or revoked; sign in again.")
+		}
+		return gatehouse.Actor{Kind: "master", Role: gatehouse.RoleOwner, IP: ip}, nil
+	}
 	if strings.HasPrefix(token, secret.PrefixVirtualKey) && s.State != nil {
 		if _, err := s.State.Snapshot().Authenticate(token, s.Now()); err == nil || gatehouse.ErrorCode(err) == gatehouse.EFORBIDDEN {
 			return gatehouse.Actor{}, gatehouse.Errorf(gatehouse.EFORBIDDEN, "Team keys cannot use management routes.")

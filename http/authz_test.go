@@ -17,6 +17,7 @@ import (
 // fixture is one independent set of resources a request can act on.
 type fixture struct {
 	org, team, alias, group, cred, user, key, teamKey, job string
+	webhook, delivery                                      string
 }
 
 const fixturePassword = "correct horse battery staple"
@@ -44,9 +45,20 @@ func seedFixture(t *testing.T, h *harness, sfx string) fixture {
 	must(h.DB.CreateAlias(ctx, &gatehouse.Alias{Alias: f.alias, LiteLLMModel: "mock/echo", Active: true}))
 	must(h.DB.CreateAccessGroup(ctx, &gatehouse.AccessGroup{Name: f.group, ModelAliases: []string{f.alias}}))
 	must(h.DB.CreateOrganization(ctx, &gatehouse.Organization{ID: f.org, Name: "Org " + sfx}))
+	// An endpoint limited to the fixture's team, registered before the
+	// team so that the team's first credits make a delivery.
+	ep := &gatehouse.WebhookEndpoint{URL: "https://example.com/hook" + sfx, EventTypes: []string{"*"}}
+	must(h.DB.CreateWebhookEndpoint(ctx, ep))
+	f.webhook = ep.ID
 	nk, err := h.DB.CreateTeam(ctx, &gatehouse.Team{ID: f.team, OrganizationID: f.org, AccessGroups: []string{f.group}, CreditsAllocated: 100 * gatehouse.OneCredit})
 	must(err)
 	f.key, f.teamKey = nk.Key.ID, nk.Secret
+	ds, _, err := h.DB.ListWebhookDeliveries(ctx, gatehouse.DeliveryFilter{EndpointID: ep.ID})
+	must(err)
+	if len(ds) == 0 {
+		t.Fatal("the fixture team's credits made no webhook delivery")
+	}
+	f.delivery = ds[0].ID
 	j, err := h.DB.CreateJob(ctx, &gatehouse.Job{TeamID: f.team}, "")
 	must(err)
 	f.job = j.ID
@@ -76,6 +88,10 @@ func (f fixture) path(pattern string) string {
 		p = strings.Replace(p, "{id}", f.cred, 1)
 	case strings.HasPrefix(p, "/api/admin-users/"):
 		p = strings.Replace(p, "{id}", f.user, 1)
+	case strings.HasPrefix(p, "/api/webhooks/"):
+		p = strings.Replace(p, "{id}", f.webhook, 1)
+	case strings.HasPrefix(p, "/api/webhook-deliveries/"):
+		p = strings.Replace(p, "{id}", f.delivery, 1)
 	}
 	return p
 }
@@ -174,6 +190,17 @@ var authzCases = map[string]authzCase{
 	"PATCH /api/credits/teams/{team_id}/budget-mode":          {`{"budget_mode": "job_based"}`, 200},
 	"PATCH /api/credits/teams/{team_id}/markup":               {`{"cost_markup_percentage": 12.5}`, 200},
 	"POST /api/credits/teams/{team_id}/configure-auto-refill": {`{"enabled": true, "refill_amount": 50, "refill_period": "monthly"}`, 200},
+
+	"POST /api/webhooks/create":                {`{"url": "https://example.com/new%[1]s", "event_types": ["job.completed"], "credits_low_threshold": 2.5}`, 201},
+	"GET /api/webhooks":                        {"", 200},
+	"GET /api/webhooks/{id}":                   {"", 200},
+	"PUT /api/webhooks/{id}":                   {`{"description": "changed", "is_active": false}`, 200},
+	"POST /api/webhooks/{id}/rotate-secret":    {"", 200},
+	"POST /api/webhooks/{id}/test":             {"", 202},
+	"DELETE /api/webhooks/{id}":                {"", 200},
+	"GET /api/webhook-deliveries":              {"", 200},
+	"GET /api/webhook-deliveries/{id}":         {"", 200},
+	"POST /api/webhook-deliveries/{id}/replay": {"", 202},
 
 	"POST /v1/chat/completions": {`{"model": "%[2]s", "messages": [{"role": "user", "content": "hi"}]}`, 200},
 	"POST /v1/embeddings":       {`{"model": "%[2]s", "input": "hi"}`, 400},

@@ -146,7 +146,45 @@ type jobCostsResponse struct {
 	CostUSD       usdNum     `json:"cost_usd"`
 	ClientCostUSD usdNum     `json:"client_cost_usd"`
 	Calls         []callJSON `json:"calls"`
-	NextAfter     string     `json:"next_after,omitempty"`
+	// ByDeployment sums the listed calls per deployment that served them.
+	ByDeployment []deploymentCost `json:"by_deployment"`
+	NextAfter    string           `json:"next_after,omitempty"`
+}
+
+// deploymentCost is what one deployment served: calls, tokens, costs.
+type deploymentCost struct {
+	ServedBy      string `json:"served_by"`
+	DeploymentID  string `json:"deployment_id"`
+	Provider      string `json:"provider"`
+	ProviderModel string `json:"provider_model"`
+	CredentialID  string `json:"credential_id"`
+	Region        string `json:"region"`
+	Calls         int64  `json:"calls"`
+	TotalTokens   int64  `json:"total_tokens"`
+	CostUSD       usdNum `json:"cost_usd"`
+	ClientCostUSD usdNum `json:"client_cost_usd"`
+}
+
+// byDeployment sums calls per serving deployment, in order of first use.
+func byDeployment(calls []*gatehouse.Call) []deploymentCost {
+	out := []deploymentCost{}
+	at := map[[3]string]int{}
+	for _, c := range calls {
+		k := [3]string{c.ServedAlias, c.DeploymentID, c.CredentialID}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, deploymentCost{ServedBy: c.ServedAlias, DeploymentID: c.DeploymentID, Provider: c.Provider,
+				ProviderModel: c.ProviderModel, CredentialID: c.CredentialID, Region: c.Region})
+		}
+		d := &out[i]
+		d.Calls++
+		d.TotalTokens += c.TotalTokens
+		d.CostUSD += usdNum(c.CostMicroUSD)
+		d.ClientCostUSD += usdNum(c.ClientCostMicro)
+	}
+	return out
 }
 
 func handleJobCosts(jobs JobStore) http.Handler {
@@ -173,6 +211,7 @@ func handleJobCosts(jobs JobStore) http.Handler {
 		for _, c := range calls {
 			out.Calls = append(out.Calls, callJSON{Call: c, CostUSD: usdNum(c.CostMicroUSD), ClientCostUSD: usdNum(c.ClientCostMicro)})
 		}
+		out.ByDeployment = byDeployment(calls)
 		if n := len(calls); n > 0 && n == p.Limit {
 			out.NextAfter = gatehouse.Cursor{Time: calls[n-1].CreatedAt, ID: calls[n-1].ID}.String()
 		}

@@ -76,6 +76,17 @@ func (s *server) routes() []route {
 		{"DELETE", "/api/provider-credentials/{id}", admin, "Delete a provider credential", handleCredentialDelete(st), nil, nil},
 		{"POST", "/api/provider-credentials/{id}/test", admin, "Check that the provider accepts a credential", handleCredentialTest(st, s.TestCredential), nil, nil},
 
+		{"POST", "/api/webhooks/create", admin, "Register a webhook endpoint (its signing secret is answered this once)", handleWebhookCreate(st), webhookRequest{}, one(webhookSecretJSON{})},
+		{"GET", "/api/webhooks", admin, "List webhook endpoints (secrets never shown)", handleWebhookList(st), nil, many("endpoints", gatehouse.WebhookEndpoint{})},
+		{"GET", "/api/webhooks/{id}", admin, "Get a webhook endpoint", handleWebhookGet(st), nil, one(gatehouse.WebhookEndpoint{})},
+		{"PUT", "/api/webhooks/{id}", admin, "Update a webhook endpoint (partial)", handleWebhookUpdate(st), webhookRequest{}, one(gatehouse.WebhookEndpoint{})},
+		{"POST", "/api/webhooks/{id}/rotate-secret", admin, "Replace an endpoint's signing secret (answered this once)", handleWebhookRotate(st), rotateSecretRequest{}, one(webhookSecretJSON{})},
+		{"POST", "/api/webhooks/{id}/test", admin, "Queue a signed webhook.test event for this endpoint (see the delivery log for the outcome)", handleWebhookTest(st), nil, one(deliveryJSON{})},
+		{"DELETE", "/api/webhooks/{id}", admin, "Delete a webhook endpoint (its pending deliveries are failed)", handleWebhookDelete(st), nil, nil},
+		{"GET", "/api/webhook-deliveries", admin, "The delivery log, newest first (?endpoint_id=&status=&event_type=)", handleDeliveryList(st), nil, many("deliveries", gatehouse.WebhookDelivery{})},
+		{"GET", "/api/webhook-deliveries/{id}", admin, "One delivery with its attempts", handleDeliveryGet(st), nil, one(deliveryJSON{})},
+		{"POST", "/api/webhook-deliveries/{id}/replay", admin, "Send a delivery again (same webhook-id and body)", handleDeliveryReplay(st), nil, one(deliveryJSON{})},
+
 		{"GET", "/api/providers", viewer, "Supported providers and the models the catalogue prices", handleProviders(s.Catalog, s.SupportedProvider, s.Now), nil, one(providersResponse{})},
 
 		{"POST", "/api/admin-users/login", public, "Log in; returns an expiring session token", handleLogin(s), loginRequest{}, one(loginResponse{})},
@@ -99,7 +110,7 @@ func (s *server) routes() []route {
 		{"GET", "/api/jobs/{id}/costs", teamOrViewer, "A job's costs and calls (a team key: its own team's jobs; admins: any)", handleJobCosts(s.Jobs), nil, onePaged(jobCostsResponse{})},
 		{"GET", "/api/teams/{team_id}/jobs", teamOrViewer, "List a team's jobs (its own key, or an admin)", handleTeamJobs(st, s.Jobs), nil, pages("jobs", gatehouse.Job{})},
 
-		{"GET", "/api/teams/{team_id}/usage", teamOrViewer, "A team's usage by month (?period=YYYY-MM) or range (?since=&until=): totals, by job type, by model, by day", handleTeamUsage(st, s.Now), nil, one(teamUsageResponse{})},
+		{"GET", "/api/teams/{team_id}/usage", teamOrViewer, "A team's usage by month (?period=YYYY-MM) or range (?since=&until=): totals, by job type, by model, by day, and by serving deployment with ?by=deployment", handleTeamUsage(st, s.Now), nil, one(teamUsageResponse{})},
 		{"GET", "/api/credits/teams/{team_id}/balance", teamOrViewer, "A team's credits (its own key, or an admin)", handleBalance(st), nil, one(balanceResponse{})},
 		{"GET", "/api/credits/teams/{team_id}/transactions", teamOrViewer, "A team's credit ledger, newest first (its own key, or an admin)", handleTransactions(st), nil, pages("transactions", gatehouse.LedgerEntry{})},
 		{"POST", "/api/credits/teams/{team_id}/add", admin, "Add credits", handleGrant(st, gatehouse.LedgerAllocation), grantRequest{}, nil},
@@ -117,6 +128,9 @@ func (s *server) routes() []route {
 		{"POST", "/v1/messages", teamKey, "Anthropic-compatible Messages (streaming too), to whatever provider the alias points at", handleV1Messages(s), nil, nil},
 		{"GET", "/v1/models", teamKey, "List the aliases this key may call (OpenAI format)", handleV1Models(s.State), nil, one(modelListResponse{})},
 		{"GET", "/v1/models/{model}", teamKey, "Get one alias this key may call (OpenAI format)", handleV1Model(s.State), nil, one(openAIModel{})},
+	}
+	if s.Metrics != nil {
+		rs = append(rs, route{"GET", "/metrics", public, "Prometheus metrics (needs the metrics_token as a bearer token)", s.Metrics, nil, nil})
 	}
 	if s.Pprof {
 		rs = append(rs, route{"GET", "/debug/pprof/", owner, "Go runtime profiles: the index, and …/goroutine, …/heap, …/profile?seconds=N, …/trace?seconds=N (pprof formats; enabled by the pprof configuration key)", handlePprof(), nil, nil})

@@ -24,6 +24,8 @@ func TestNoSecretStoredInClear(t *testing.T) {
 		const awsSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 		cred := h.admin("POST", "/api/provider-credentials/create", `{"organization_id": "o", "provider": "openai", "credential_name": "main", "api_key": "`+providerKey+`"}`, http.StatusCreated)
 		h.admin("POST", "/api/provider-credentials/create", `{"provider": "bedrock", "credential_name": "aws", "api_key": "", "extra": {"region": "us-east-1", "aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "`+awsSecret+`"}}`, http.StatusCreated)
+		const webhookSecret = "whsec_c2lnbmluZy1zZWNyZXQtZm9yLXRoZS1zdG9yYWdlLXRlc3Q="
+		hook := h.admin("POST", "/api/webhooks/create", `{"url": "https://example.com/hook", "event_types": ["*"], "secret": "`+webhookSecret+`"}`, http.StatusCreated)
 		const password = "a very secret admin password"
 		h.admin("POST", "/api/admin-users", `{"email": "ops@example.com", "password": "`+password+`", "role": "admin"}`, http.StatusCreated)
 		login := h.do("POST", "/api/admin-users/login", "", `{"email": "ops@example.com", "password": "`+password+`"}`)
@@ -40,11 +42,13 @@ func TestNoSecretStoredInClear(t *testing.T) {
 			"password":        password,
 			"session token":   session,
 			"master key":      h.Master,
+			"webhook secret":  webhookSecret,
 		}
 		// Responses never carry a provider secret either.
-		for _, path := range []string{"/api/provider-credentials", "/api/provider-credentials/" + cred["credential_id"].(string), "/api/audit-log?limit=500"} {
+		for _, path := range []string{"/api/provider-credentials", "/api/provider-credentials/" + cred["credential_id"].(string), "/api/audit-log?limit=500",
+			"/api/webhooks", "/api/webhooks/" + hook["endpoint_id"].(string)} {
 			raw := h.do("GET", path, h.Master, "").Raw
-			for _, s := range []string{providerKey, awsSecret, password} {
+			for _, s := range []string{providerKey, awsSecret, password, webhookSecret} {
 				if strings.Contains(raw, s) {
 					t.Errorf("GET %s returns a secret", path)
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse/catalog"
 	"github.com/gatehouse-llm/gatehouse/gateway"
 	"github.com/gatehouse-llm/gatehouse/state"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Readiness is what /ready consults: the database answers and its schema
@@ -36,6 +37,7 @@ type Store interface {
 	gatehouse.AuditService
 	gatehouse.CreditService
 	gatehouse.UsageService
+	gatehouse.WebhookService
 }
 
 // CredentialTester checks that a provider accepts a credential without
@@ -68,9 +70,30 @@ type Deps struct {
 	}
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Observer hears every request's route, status and duration
+	// (metrics); nil hears nothing.
+	Observer Observer
+	// Tracer, when set, gives each request a server span, continuing the
+	// client's W3C traceparent; nil (traces off) costs nothing.
+	Tracer trace.Tracer
+	// Metrics, when set, is served at GET /metrics (it checks its own
+	// bearer token); nil serves no /metrics on this port.
+	Metrics http.Handler
 	// Pprof serves Go's runtime profiles at /debug/pprof/ to the owner
 	// role (configuration key pprof; off by default).
 	Pprof bool
+}
+
+// Observer hears each finished request (telemetry.Metrics implements it).
+// It runs on every request, so it must be cheap and never block.
+type Observer interface {
+	// RequestStarted reports a request coming in; ObserveRequest follows
+	// when it ends.
+	RequestStarted()
+	// ObserveRequest reports a finished request: its route pattern
+	// ("unmatched" when none), method, status (499: the client left) and
+	// duration.
+	ObserveRequest(route, method string, status int, took time.Duration)
 }
 
 // server holds the dependencies shared by middleware.
@@ -95,9 +118,13 @@ func NewServer(d Deps) http.Handler {
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Path, s.guard(rt.Access, rt.Handler))
 	}
+	s.mountConsole(mux)
 	var h http.Handler = jsonFallbacks(mux)
 	h = recoverPanics(d.Logger, h)
-	h = logRequests(d.Logger, h)
+	h = logRequests(d.Logger, d.Observer, h)
+	if d.Tracer != nil {
+		h = traceRequests(d.Tracer, h)
+	}
 	return h
 }
 

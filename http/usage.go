@@ -33,6 +33,19 @@ type teamUsageResponse struct {
 	ByJobType     []usageGroupJSON `json:"by_job_type"`
 	ByModel       []usageGroupJSON `json:"by_model"`
 	ByDay         []usageGroupJSON `json:"by_day"`
+	// ByDeployment is present with ?by=deployment.
+	ByDeployment []deploymentUsageJSON `json:"by_deployment,omitempty"`
+}
+
+// deploymentUsageJSON is the usage one deployment served.
+type deploymentUsageJSON struct {
+	ServedAlias   string `json:"served_by"`
+	DeploymentID  string `json:"deployment_id"`
+	Provider      string `json:"provider"`
+	ProviderModel string `json:"provider_model"`
+	CredentialID  string `json:"credential_id"`
+	Region        string `json:"region"`
+	usageTotalsJSON
 }
 
 func totalsJSON(t gatehouse.UsageTotals) usageTotalsJSON {
@@ -66,9 +79,27 @@ func handleTeamUsage(store Store, now func() time.Time) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, teamUsageResponse{TeamID: u.TeamID, Since: u.Since, Until: u.Until, Jobs: u.Jobs,
+		out := teamUsageResponse{TeamID: u.TeamID, Since: u.Since, Until: u.Until, Jobs: u.Jobs,
 			JobsCompleted: u.JobsCompleted, JobsFailed: u.JobsFailed, JobsCancelled: u.JobsCancelled, Totals: totalsJSON(u.Totals),
-			ByJobType: groupsJSON(u.ByJobType), ByModel: groupsJSON(u.ByModel), ByDay: groupsJSON(u.ByDay)})
+			ByJobType: groupsJSON(u.ByJobType), ByModel: groupsJSON(u.ByModel), ByDay: groupsJSON(u.ByDay)}
+		switch by := r.URL.Query().Get("by"); by {
+		case "":
+		case "deployment":
+			deps, err := store.TeamUsageByDeployment(r.Context(), id, since, until)
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			out.ByDeployment = make([]deploymentUsageJSON, 0, len(deps))
+			for _, d := range deps {
+				out.ByDeployment = append(out.ByDeployment, deploymentUsageJSON{ServedAlias: d.ServedAlias, DeploymentID: d.DeploymentID,
+					Provider: d.Provider, ProviderModel: d.ProviderModel, CredentialID: d.CredentialID, Region: d.Region, usageTotalsJSON: totalsJSON(d.UsageTotals)})
+			}
+		default:
+			writeError(w, r, gatehouse.FieldErrorf("by", "by must be \"deployment\" (or absent), not %s.", gatehouse.QuoteInput(by)))
+			return
+		}
+		encode(w, http.StatusOK, out)
 	})
 }
 

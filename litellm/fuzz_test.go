@@ -30,6 +30,20 @@ func (m *memStore) CreateAlias(_ context.Context, a *gatehouse.Alias) error {
 	return nil
 }
 
+func (m *memStore) UpdateAlias(_ context.Context, alias string, upd gatehouse.AliasUpdate) (*gatehouse.Alias, error) {
+	a, ok := m.aliases[alias]
+	if !ok {
+		return nil, gatehouse.Errorf(gatehouse.ENOTFOUND, "no alias")
+	}
+	if upd.Deployments != nil {
+		a.Deployments = *upd.Deployments
+	}
+	if upd.Fallbacks != nil {
+		a.Fallbacks = *upd.Fallbacks
+	}
+	return a, nil
+}
+
 func (m *memStore) ListCredentials(_ context.Context, f gatehouse.CredentialFilter) ([]*gatehouse.Credential, int, error) {
 	var out []*gatehouse.Credential
 	for _, c := range m.creds {
@@ -69,29 +83,40 @@ func FuzzImport(f *testing.F) {
 			return
 		}
 		store := &memStore{aliases: map[string]*gatehouse.Alias{}}
-		if _, err := Import(context.Background(), store, models, cfg, nil); err != nil {
+		if _, err := Import(context.Background(), store, models, cfg, Options{}); err != nil {
 			return
 		}
 		for name, a := range store.aliases {
 			if !gatehouse.ValidAliasName(name) {
 				t.Fatalf("alias %q created", name)
 			}
-			if _, _, ok := gatehouse.SplitModel(a.LiteLLMModel); !ok {
-				t.Fatalf("alias %q → %q, not provider/model", name, a.LiteLLMModel)
+			if len(a.Deployments) == 0 {
+				t.Fatalf("alias %q has no deployment", name)
 			}
-			if a.Pricing == nil {
-				continue
-			}
-			for _, m := range cfg.ModelList {
-				if strings.ToLower(m.ModelName) != name {
+			for _, d := range a.Deployments {
+				if _, _, ok := gatehouse.SplitModel(d.LiteLLMModel); !ok {
+					t.Fatalf("alias %q → %q, not provider/model", name, d.LiteLLMModel)
+				}
+				if d.Pricing == nil {
 					continue
 				}
-				for key, got := range map[string]int64{"input_cost_per_token": a.Pricing.InputPerM, "output_cost_per_token": a.Pricing.OutputPerM} {
-					if want, ok := exactPerMillion(m.ModelInfo[key]); ok && want != got {
-						t.Fatalf("%s %s = %q imported as %d micro-USD per 1M, want %d", name, key, m.ModelInfo[key], got, want)
+				// The price is exactly the one some entry of that name wrote.
+				exact := false
+				for _, m := range cfg.ModelList {
+					if strings.ToLower(m.ModelName) != name {
+						continue
+					}
+					for _, src := range []scalars{m.ModelInfo, m.LiteLLMParams} {
+						in, okIn := exactPerMillion(src["input_cost_per_token"])
+						out, okOut := exactPerMillion(src["output_cost_per_token"])
+						if !okIn || !okOut || (in == d.Pricing.InputPerM && out == d.Pricing.OutputPerM) {
+							exact = true
+						}
 					}
 				}
-				break
+				if !exact {
+					t.Fatalf("%s: deployment price %+v is no entry's", name, *d.Pricing)
+				}
 			}
 		}
 	})

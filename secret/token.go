@@ -18,6 +18,9 @@ const (
 	PrefixMasterKey  = "gh-master-"
 	PrefixVirtualKey = "gh-sk-"
 	PrefixSession    = "gh-sess-"
+	// PrefixMasterSession marks the admin console session of the
+	// master-key holder.
+	PrefixMasterSession = "gh-msess-"
 )
 
 // NewToken returns prefix followed by 256 random bits in URL-safe base64.

@@ -6,20 +6,27 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-llm/gatehouse"
 )
 
 var _ gatehouse.AliasService = (*DB)(nil)
 
-const aliasColumns = `alias, litellm_model, description, active, input_price_per_m, output_price_per_m, fallbacks, metadata, created_at, updated_at`
+const aliasColumns = `alias, litellm_model, description, active, input_price_per_m, output_price_per_m, fallbacks, metadata, created_at, updated_at, routing_strategy, num_retries`
 
 func scanAlias(row interface{ Scan(...any) error }) (*gatehouse.Alias, error) {
 	var a gatehouse.Alias
 	var in, out sql.NullInt64
 	var fallbacks, meta []byte
-	if err := row.Scan(&a.Alias, &a.LiteLLMModel, &a.Description, &a.Active, &in, &out, &fallbacks, &meta, &a.CreatedAt, &a.UpdatedAt); err != nil {
+	var retries sql.NullInt64
+	if err := row.Scan(&a.Alias, &a.LiteLLMModel, &a.Description, &a.Active, &in, &out, &fallbacks, &meta, &a.CreatedAt, &a.UpdatedAt,
+		&a.RoutingStrategy, &retries); err != nil {
 		return nil, err
+	}
+	if retries.Valid {
+		n := int(retries.Int64)
+		a.NumRetries = &n
 	}
 	if in.Valid && out.Valid {
 		a.Pricing = &gatehouse.Pricing{InputPerM: in.Int64, OutputPerM: out.Int64}
@@ -43,10 +50,8 @@ func (db *DB) checkAlias(ctx context.Context, q queryer, a *gatehouse.Alias) err
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	if db.Models != nil {
-		if err := db.Models.CheckModel(a.LiteLLMModel, a.Pricing, a.Active); err != nil {
-			return err
-		}
+	if err := db.checkDeployments(ctx, q, a); err != nil {
+		return err
 	}
 	for _, f := range a.Fallbacks {
 		var one int
@@ -75,11 +80,15 @@ func (db *DB) CreateAlias(ctx context.Context, a *gatehouse.Alias) error {
 			return err
 		}
 		in, out := priceArgs(a.Pricing)
-		_, err := tx.ExecContext(ctx, `INSERT INTO model_aliases (`+aliasColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			a.Alias, a.LiteLLMModel, a.Description, a.Active, in, out, jsonText(a.Fallbacks, "[]"), jsonText(a.Metadata, "{}"), a.CreatedAt, a.UpdatedAt)
+		_, err := tx.ExecContext(ctx, `INSERT INTO model_aliases (`+aliasColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			a.Alias, a.LiteLLMModel, a.Description, a.Active, in, out, jsonText(a.Fallbacks, "[]"), jsonText(a.Metadata, "{}"), a.CreatedAt, a.UpdatedAt,
+			a.RoutingStrategy, retriesArg(a.NumRetries))
 		if isUniqueViolation(err) {
 			return gatehouse.Errorf(gatehouse.ECONFLICT, "Alias %q already exists; update it with PUT /api/model-aliases/%s instead.", a.Alias, a.Alias)
 		} else if err != nil {
+			return err
+		}
+		if err := writeDeployments(ctx, tx, a); err != nil {
 			return err
 		}
 		tx.changed(gatehouse.ChangeAlias, a.Alias)
@@ -91,8 +100,17 @@ func findAlias(ctx context.Context, q queryer, name string) (*gatehouse.Alias, e
 	a, err := scanAlias(q.QueryRowContext(ctx, `SELECT `+aliasColumns+` FROM model_aliases WHERE alias = $1`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Alias", name)
+	} else if err != nil {
+		return nil, err
 	}
-	return a, err
+	return a, withDeployments(ctx, q, a)
+}
+
+func retriesArg(n *int) any {
+	if n == nil {
+		return nil
+	}
+	return *n
 }
 
 // FindAlias returns one alias.
@@ -108,6 +126,10 @@ func (db *DB) ListAliases(ctx context.Context, f gatehouse.AliasFilter) ([]*gate
 	}
 	if f.Active != nil {
 		w.add("active = ?", *f.Active)
+	}
+	if f.Search != "" {
+		pat := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Search)) + "%"
+		w.addN(`(alias LIKE ? ESCAPE '\' OR LOWER(litellm_model) LIKE ? ESCAPE '\')`, pat, pat)
 	}
 	total, err := db.count(ctx, db.sql, "model_aliases", &w)
 	if err != nil {
@@ -126,7 +148,11 @@ func (db *DB) ListAliases(ctx context.Context, f gatehouse.AliasFilter) ([]*gate
 		}
 		out = append(out, a)
 	}
-	return out, total, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	rows.Close()
+	return out, total, withDeployments(ctx, db.sql, out...)
 }
 
 // UpdateAlias applies a partial update; a new litellm_model takes effect on
@@ -139,8 +165,30 @@ func (db *DB) UpdateAlias(ctx context.Context, name string, upd gatehouse.AliasU
 			return err
 		}
 		a := *before
-		if upd.LiteLLMModel != nil {
-			a.LiteLLMModel = *upd.LiteLLMModel
+		a.Deployments = slices.Clone(before.Deployments)
+		switch {
+		case upd.Deployments != nil:
+			a.Deployments = slices.Clone(*upd.Deployments)
+			if upd.LiteLLMModel != nil && len(a.Deployments) > 0 {
+				a.LiteLLMModel = ""
+			}
+		case upd.LiteLLMModel != nil && len(a.Deployments) == 1:
+			// The seed's single-model update: the only deployment
+			// changes model, keeping its other settings (and its id, unless
+			// the id was the old model's name).
+			d := &a.Deployments[0]
+			if d.ID == d.LiteLLMModel {
+				d.ID = *upd.LiteLLMModel
+			}
+			d.LiteLLMModel = *upd.LiteLLMModel
+		case upd.LiteLLMModel != nil:
+			return gatehouse.FieldErrorf("litellm_model", "Alias %q has %d deployments; send deployments to change them.", name, len(a.Deployments))
+		}
+		if upd.RoutingStrategy != nil {
+			a.RoutingStrategy = *upd.RoutingStrategy
+		}
+		if upd.NumRetries != nil {
+			a.NumRetries = *upd.NumRetries
 		}
 		if upd.Description != nil {
 			a.Description = *upd.Description
@@ -163,9 +211,16 @@ func (db *DB) UpdateAlias(ctx context.Context, name string, upd gatehouse.AliasU
 		a.UpdatedAt = db.Now()
 		in, outP := priceArgs(a.Pricing)
 		if _, err := tx.ExecContext(ctx, `UPDATE model_aliases SET litellm_model = $1, description = $2, active = $3,
-			input_price_per_m = $4, output_price_per_m = $5, fallbacks = $6, metadata = $7, updated_at = $8 WHERE alias = $9`,
-			a.LiteLLMModel, a.Description, a.Active, in, outP, jsonText(a.Fallbacks, "[]"), jsonText(a.Metadata, "{}"), a.UpdatedAt, name); err != nil {
+			input_price_per_m = $4, output_price_per_m = $5, fallbacks = $6, metadata = $7, updated_at = $8,
+			routing_strategy = $9, num_retries = $10 WHERE alias = $11`,
+			a.LiteLLMModel, a.Description, a.Active, in, outP, jsonText(a.Fallbacks, "[]"), jsonText(a.Metadata, "{}"), a.UpdatedAt,
+			a.RoutingStrategy, retriesArg(a.NumRetries), name); err != nil {
 			return err
+		}
+		if upd.Deployments != nil || upd.LiteLLMModel != nil {
+			if err := writeDeployments(ctx, tx, &a); err != nil {
+				return err
+			}
 		}
 		out = &a
 		action := "alias.update"
@@ -173,6 +228,9 @@ func (db *DB) UpdateAlias(ctx context.Context, name string, upd gatehouse.AliasU
 			action = map[bool]string{true: "alias.enable", false: "alias.disable"}[*upd.Active]
 		}
 		tx.changed(gatehouse.ChangeAlias, name)
+		if err := tx.aliasUpdated(ctx, action, before, &a); err != nil { // webhook event (webhook.go)
+			return err
+		}
 		return tx.audit(action, "alias", name, before, a)
 	})
 	return out, err
@@ -230,6 +288,9 @@ func (db *DB) DeleteAlias(ctx context.Context, name string) error {
 		}
 		for _, g := range names {
 			tx.changed(gatehouse.ChangeAccessGroup, g)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM model_deployments WHERE alias = $1`, name); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM model_aliases WHERE alias = $1`, name); err != nil {
 			return err

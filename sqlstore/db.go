@@ -86,6 +86,10 @@ func New(read, write *sql.DB, dialect Dialect, migrations fs.FS) *DB {
 // code and tests.
 func (db *DB) SQL() *sql.DB { return db.write }
 
+// Pools returns the read and write connection pools (the same pool on
+// PostgreSQL), for their statistics.
+func (db *DB) Pools() (read, write *sql.DB) { return db.sql, db.write }
+
 // OnClose registers f to run when the DB closes, before its pools do: the
 // engine package's background work (SQLite's checkpointer) stops there.
 func (db *DB) OnClose(f func() error) { db.closers = append(db.closers, f) }

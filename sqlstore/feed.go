@@ -102,9 +102,15 @@ func (db *DB) LoadControlPlane(ctx context.Context, sink gatehouse.StateSink) (i
 	}); err != nil {
 		return 0, err
 	}
+	deployments, err := allDeployments(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
 	if err := each(ctx, tx, `SELECT `+aliasColumns+` FROM model_aliases`, func(r *sql.Rows) error {
 		a, err := scanAlias(r)
 		if err == nil {
+			a.Deployments = deployments[a.Alias]
+			defaultDeployments(a)
 			sink.PutAlias(a)
 		}
 		return err

@@ -350,13 +350,13 @@ func (tx *Tx) insertCall(ctx context.Context, c *gatehouse.Call) (bool, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO llm_calls (id, job_id, team_id, organization_id, key_id, alias, served_alias, provider,
 		provider_model, purpose, metadata, status, error, stream, finish_reason, prompt_tokens, completion_tokens, cached_tokens,
 		cache_write_tokens, reasoning_tokens, total_tokens, usage_source, cost_micro_usd, client_cost_micro_usd, latency_ms,
-		first_token_ms, attempts, request_body, response_body, created_at)
+		first_token_ms, attempts, request_body, response_body, created_at, deployment_id, credential_id, region, request_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
-		$26, $27, $28, $29, $30) ON CONFLICT (id) DO NOTHING`,
+		$26, $27, $28, $29, $30, $31, $32, $33, $34) ON CONFLICT (id) DO NOTHING`,
 		c.ID, c.JobID, c.TeamID, c.OrganizationID, c.KeyID, c.Alias, c.ServedAlias, c.Provider, c.ProviderModel, c.Purpose,
 		jsonText(c.Metadata, "{}"), c.Status, c.Error, c.Stream, c.FinishReason, c.PromptTokens, c.CompletionTokens, c.CachedTokens,
 		c.CacheWriteTokens, c.ReasoningTokens, c.TotalTokens, c.UsageSource, c.CostMicroUSD, c.ClientCostMicro, c.LatencyMS,
-		c.FirstTokenMS, c.Attempts, c.RequestBody, c.ResponseBody, c.CreatedAt)
+		c.FirstTokenMS, c.Attempts, c.RequestBody, c.ResponseBody, c.CreatedAt, c.DeploymentID, c.CredentialID, c.Region, c.RequestID)
 	if err != nil {
 		return false, fmt.Errorf("record call: %w", err)
 	}
@@ -474,9 +474,13 @@ func (tx *Tx) endJob(ctx context.Context, j *gatehouse.Job, status, errorMessage
 		reserved = 0
 	}
 	now := tx.db.Now()
-	return scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = $1, error_message = $2, metadata = $3, charged = charged + $4,
+	ended, err := scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = $1, error_message = $2, metadata = $3, charged = charged + $4,
 		reserved = $5, updated_at = $6, completed_at = $6 WHERE id = $7 RETURNING `+jobColumns,
 		status, errorMessage, jsonText(j.Metadata, "{}"), -amount, reserved, now, jobID))
+	if err != nil {
+		return nil, err
+	}
+	return ended, tx.jobEnded(ctx, ended) // webhook event (webhook.go)
 }
 
 // ExpireJobs fails every job still open after maxAge, releasing its
@@ -569,7 +573,8 @@ func (db *DB) JobCalls(ctx context.Context, teamID, jobID string, p gatehouse.Pa
 	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT id, job_id, team_id, alias, served_alias, provider, provider_model, purpose, metadata,
 		status, error, stream, finish_reason, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens,
-		total_tokens, usage_source, cost_micro_usd, client_cost_micro_usd, latency_ms, first_token_ms, attempts, created_at
+		total_tokens, usage_source, cost_micro_usd, client_cost_micro_usd, latency_ms, first_token_ms, attempts, created_at,
+		deployment_id, credential_id, region, request_id
 		FROM llm_calls`+w.String()+window, w.args...)
 	if err != nil {
 		return nil, err
@@ -582,7 +587,7 @@ func (db *DB) JobCalls(ctx context.Context, teamID, jobID string, p gatehouse.Pa
 		if err := rows.Scan(&c.ID, &c.JobID, &c.TeamID, &c.Alias, &c.ServedAlias, &c.Provider, &c.ProviderModel, &c.Purpose, &meta,
 			&c.Status, &c.Error, &c.Stream, &c.FinishReason, &c.PromptTokens, &c.CompletionTokens, &c.CachedTokens, &c.CacheWriteTokens,
 			&c.ReasoningTokens, &c.TotalTokens, &c.UsageSource, &c.CostMicroUSD, &c.ClientCostMicro, &c.LatencyMS, &c.FirstTokenMS,
-			&c.Attempts, &c.CreatedAt); err != nil {
+			&c.Attempts, &c.CreatedAt, &c.DeploymentID, &c.CredentialID, &c.Region, &c.RequestID); err != nil {
 			return nil, err
 		}
 		c.Metadata = gatehouse.Metadata{}

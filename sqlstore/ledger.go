@@ -55,6 +55,9 @@ func (tx *Tx) insertLedger(ctx context.Context, e *gatehouse.LedgerEntry) error 
 	if err != nil {
 		return fmt.Errorf("write ledger: %w", err)
 	}
+	if err := tx.creditsMoved(ctx, e); err != nil { // webhook events (webhook.go)
+		return err
+	}
 	return nil
 }
 

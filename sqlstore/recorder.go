@@ -51,11 +51,13 @@ func (r *Recorder) Expect() (arrived func()) {
 // it recorded in how many transactions.
 type RecorderStats struct {
 	Calls, Batches int64
+	// Queued is how many finished calls wait for the next transaction.
+	Queued int64
 }
 
 // Stats reports the recorder's counts; Calls/Batches is the average batch.
 func (r *Recorder) Stats() RecorderStats {
-	return RecorderStats{Calls: r.calls.Load(), Batches: r.batches.Load()}
+	return RecorderStats{Calls: r.calls.Load(), Batches: r.batches.Load(), Queued: int64(len(r.in))}
 }
 
 type pendingCall struct {

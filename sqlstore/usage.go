@@ -226,3 +226,46 @@ func (a *usageAgg) sorted(m map[string]*gatehouse.UsageGroup) []gatehouse.UsageG
 	slices.SortFunc(out, func(x, y gatehouse.UsageGroup) int { return strings.Compare(x.Key, y.Key) })
 	return out
 }
+
+// TeamUsageByDeployment sums a team's calls in [since, until) per serving
+// deployment, from the calls (index llm_calls_team), in Go so both
+// engines add alike.
+func (db *DB) TeamUsageByDeployment(ctx context.Context, teamID string, since, until time.Time) ([]gatehouse.DeploymentUsage, error) {
+	if _, err := db.FindTeam(ctx, teamID); err != nil {
+		return nil, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT served_alias, deployment_id, provider, provider_model, credential_id, region, status,
+		prompt_tokens, completion_tokens, total_tokens, cost_micro_usd, client_cost_micro_usd
+		FROM llm_calls WHERE team_id = $1 AND created_at >= $2 AND created_at < $3`, teamID, since.UTC(), until.UTC())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	type key struct{ alias, id, provider, model, cred, region string }
+	at := map[key]*gatehouse.DeploymentUsage{}
+	for rows.Next() {
+		var k key
+		var c gatehouse.Call
+		if err := rows.Scan(&k.alias, &k.id, &k.provider, &k.model, &k.cred, &k.region, &c.Status, &c.PromptTokens, &c.CompletionTokens,
+			&c.TotalTokens, &c.CostMicroUSD, &c.ClientCostMicro); err != nil {
+			return nil, err
+		}
+		u := at[k]
+		if u == nil {
+			u = &gatehouse.DeploymentUsage{ServedAlias: k.alias, DeploymentID: k.id, Provider: k.provider, ProviderModel: k.model, CredentialID: k.cred, Region: k.region}
+			at[k] = u
+		}
+		u.AddCall(&c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]gatehouse.DeploymentUsage, 0, len(at))
+	for _, u := range at {
+		out = append(out, *u)
+	}
+	slices.SortFunc(out, func(a, b gatehouse.DeploymentUsage) int {
+		return strings.Compare(a.ServedAlias+"\x00"+a.DeploymentID+"\x00"+a.CredentialID, b.ServedAlias+"\x00"+b.DeploymentID+"\x00"+b.CredentialID)
+	})
+	return out, nil
+}

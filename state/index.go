@@ -65,6 +65,10 @@ func (x *index) PutOrganization(o *gatehouse.Organization) {
 // PutAlias stores an alias.
 func (x *index) PutAlias(a *gatehouse.Alias) {
 	c := *a
+	if len(c.Deployments) == 0 && c.LiteLLMModel != "" {
+		// Built by hand (tests, NewStatic): one deployment, its model.
+		c.Deployments = []gatehouse.Deployment{{ID: c.LiteLLMModel, LiteLLMModel: c.LiteLLMModel, Weight: 1}}
+	}
 	x.aliases[c.Alias] = &c
 }
 

@@ -110,7 +110,17 @@ func (w *world) step(ctx context.Context, i int) (string, bool) {
 	case 4:
 		active := b(0.5)
 		model := "mock/" + w.pick([]string{"echo", "fixed"})
-		_, err := db.UpdateAlias(ctx, w.pick(w.aliases), gatehouse.AliasUpdate{Active: &active, LiteLLMModel: &model})
+		upd := gatehouse.AliasUpdate{Active: &active, LiteLLMModel: &model}
+		if i%2 == 0 { // several deployments and a strategy instead (not drawn: the walk's draws stay as they were)
+			var deps []gatehouse.Deployment
+			for j := range 1 + i%3 {
+				deps = append(deps, gatehouse.Deployment{ID: fmt.Sprintf("d%d", j), LiteLLMModel: []string{"mock/echo", "mock/fixed"}[j%2],
+					Weight: 1 + j, Order: j % 2, RPM: int64(10 * j)})
+			}
+			strategy := gatehouse.RoutingStrategies[i%len(gatehouse.RoutingStrategies)]
+			upd = gatehouse.AliasUpdate{Active: &active, Deployments: &deps, RoutingStrategy: &strategy}
+		}
+		_, err := db.UpdateAlias(ctx, w.pick(w.aliases), upd)
 		return "alias.update", err == nil
 	case 5:
 		err := db.DeleteAlias(ctx, w.pick(w.aliases))
@@ -249,7 +259,11 @@ func (w *world) observe(s *state.Snapshot) string {
 	}
 	for _, a := range w.aliases {
 		if x := s.Alias(a); x != nil {
-			fmt.Fprintf(&b, "alias %s: %s %v %v\n", a, x.LiteLLMModel, x.Active, x.Fallbacks)
+			fmt.Fprintf(&b, "alias %s: %s %v %v %s", a, x.LiteLLMModel, x.Active, x.Fallbacks, x.RoutingStrategy)
+			for _, d := range x.Deployments {
+				fmt.Fprintf(&b, " [%s %s w%d o%d rpm%d]", d.ID, d.LiteLLMModel, d.Weight, d.Order, d.RPM)
+			}
+			fmt.Fprintln(&b)
 		}
 	}
 	for _, o := range append([]string{""}, w.orgs...) {

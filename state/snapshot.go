@@ -244,3 +244,20 @@ func (v *Snapshot) Credential(orgID, providerName string) *gatehouse.Credential 
 	}
 	return nil
 }
+
+// CredentialByID returns an active credential by id, or nil: a deployment
+// that pins a credential names it.
+func (v *Snapshot) CredentialByID(id string) *gatehouse.Credential {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	k, ok := v.s.idx.credScope[id]
+	if !ok {
+		return nil
+	}
+	for _, c := range v.s.idx.creds[k] {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}

@@ -48,6 +48,20 @@ type Config struct {
 	UpstreamFirstByteTimeout time.Duration
 	UpstreamIdleTimeout      time.Duration
 	UpstreamMaxBody          int64
+	// Metrics and traces (see telemetry): where /metrics is served and
+	// with which token, whether series carry a team label, and where
+	// traces are exported.
+	MetricsAddr       string
+	MetricsToken      string
+	MetricsTeamLabels bool
+	OtelEndpoint      string
+	// Webhook delivery (see the webhook package).
+	WebhookDeliver      bool
+	WebhookAllowPrivate bool
+	WebhookTimeout      time.Duration
+	WebhookRetryBase    time.Duration
+	WebhookRetryWindow  time.Duration
+	WebhookRetention    time.Duration
 }
 
 // setting describes one configuration key in its three spellings: YAML key,
@@ -180,6 +194,32 @@ var settings = []setting{
 			c.UpstreamMaxBody = n
 			return nil
 		}},
+	{"metrics_addr", "", "address serving Prometheus metrics at /metrics on a listener of its own (e.g. 127.0.0.1:9090), needing metrics_token only if that is set; empty serves them on the main port if metrics_token is set, else nowhere",
+		func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
+	{"metrics_token", "", "bearer token GET /metrics must carry; with no metrics_addr, /metrics is served on the main port behind it (at least 16 characters)",
+		func(c *Config, v string) error {
+			if v != "" && len(v) < 16 {
+				return errors.New("must be at least 16 characters (generate one with `openssl rand -hex 16`)")
+			}
+			c.MetricsToken = v
+			return nil
+		}},
+	{"metrics_team_labels", "false", "add a team label to the per-call metrics (calls, tokens, cost, credits, refusals); off by default because series then grow with the number of teams",
+		func(c *Config, v string) error { return setBool(&c.MetricsTeamLabels, v) }},
+	{"otel_endpoint", "", "OTLP/HTTP endpoint receiving OpenTelemetry traces (e.g. http://otel-collector:4318); empty uses OTEL_EXPORTER_OTLP_ENDPOINT if set, else traces are off",
+		func(c *Config, v string) error { c.OtelEndpoint = v; return nil }},
+	{"webhook_deliver", "true", "deliver webhook events from this replica (each event is still sent once: replicas claim deliveries); false leaves delivery to the others",
+		func(c *Config, v string) error { return setBool(&c.WebhookDeliver, v) }},
+	{"webhook_allow_private", "false", "allow webhook endpoints on loopback, private (RFC 1918, unique-local), link-local and other internal addresses; checked when connecting, after DNS resolution",
+		func(c *Config, v string) error { return setBool(&c.WebhookAllowPrivate, v) }},
+	{"webhook_timeout", "10s", "longest one webhook delivery attempt may take, connection to answer; a slower receiver's attempt fails and is retried",
+		func(c *Config, v string) error { return setDuration(&c.WebhookTimeout, v, 100*time.Millisecond, "10s") }},
+	{"webhook_retry_base", "5s", "wait after a webhook delivery's first failed attempt, doubled after each further one (at most 2h between attempts)",
+		func(c *Config, v string) error { return setDuration(&c.WebhookRetryBase, v, time.Millisecond, "5s") }},
+	{"webhook_retry_window", "24h", "how long after an event (or its replay) failed deliveries are retried before they are marked failed",
+		func(c *Config, v string) error { return setDuration(&c.WebhookRetryWindow, v, time.Second, "24h") }},
+	{"webhook_retention", "720h", "how long delivered and failed webhook deliveries (and their events) stay in the delivery log before they are pruned",
+		func(c *Config, v string) error { return setDuration(&c.WebhookRetention, v, time.Hour, "720h") }},
 	{"shutdown_timeout", "30s", "how long in-flight requests (streams included) may take to finish after SIGINT/SIGTERM",
 		func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -189,6 +229,16 @@ var settings = []setting{
 			c.ShutdownTimeout = d
 			return nil
 		}},
+}
+
+// setBool parses true or false into *b.
+func setBool(b *bool, v string) error {
+	parsed, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	*b = parsed
+	return nil
 }
 
 // setDuration parses a duration of at least least into *d.

@@ -3,6 +3,8 @@
 //	gatehouse serve            run the gateway (embedded SQLite by default)
 //	gatehouse migrate up       apply pending database migrations
 //	gatehouse migrate status   list migrations and whether each is applied
+//	gatehouse backup FILE      copy the embedded database while it serves
+//	gatehouse restore FILE     restore the embedded database (server stopped)
 //	gatehouse version          print the version
 package main
 
@@ -35,6 +37,10 @@ commands:
   serve            run the gateway
   migrate up       apply pending database migrations
   migrate status   list migrations and whether each is applied
+  import litellm FILE [--dry-run]
+                   import a LiteLLM config's models, deployments and router settings
+  backup FILE      copy the embedded SQLite database, consistently, while it serves
+  restore FILE     replace the embedded database with a backup (servers stopped; checked first)
   version          print the version
 
 Run "gatehouse <command> -h" for a command's flags.
@@ -55,6 +61,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "gatehouse", gatehouse.Version)
 		return nil

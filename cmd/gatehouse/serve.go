@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-llm/gatehouse/secret"
 	"github.com/gatehouse-llm/gatehouse/sqlstore"
 	"github.com/gatehouse-llm/gatehouse/state"
+	"github.com/gatehouse-llm/gatehouse/webhook"
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 )
@@ -62,7 +63,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return err
 		}
-		if _, err := litellm.Import(ctx, db, models, lc, logger); err != nil {
+		if _, err := litellm.Import(ctx, db, models, lc, litellm.Options{Logger: logger}); err != nil {
 			return fmt.Errorf("import %s: %w", cfg.LiteLLMConfig, err)
 		}
 	}
@@ -94,35 +95,58 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	keyUse := sqlstore.NewKeyUse(db, logger)
 	background.Go(func() { keyUse.Run(backgroundCtx) })
 
+	obs, err := startTelemetry(ctx, cfg, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer obs.shutdown()
+
 	registry := gateway.DefaultRegistry()
 	endpoints := gateway.NewEndpoints(getenv, gateway.Timeouts{Connect: gateway.DefaultTimeouts.Connect,
 		FirstByte: cfg.UpstreamFirstByteTimeout, Idle: cfg.UpstreamIdleTimeout, MaxBody: cfg.UpstreamMaxBody})
-	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout})
-	recorder := sqlstore.NewRecorder(db, logger)
-	defer func() { // after the server has drained: every in-flight call is recorded
-		recorder.Close()
-		st := recorder.Stats()
-		logger.Info("call recorder stopped", "calls", st.Calls, "transactions", st.Batches)
-	}()
 	limiter, closeLimiter, err := newLimiter(cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer closeLimiter()
-	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: recorder, Catalog: models, StoreBodies: cfg.StoreBodies,
+	// Deployments' rpm/tpm limits share the teams' limiter (Redis when
+	// configured), so they hold across replicas.
+	gw := gateway.New(registry, endpoints, st, gateway.Options{Logger: logger, TotalTimeout: cfg.UpstreamTimeout, Limiter: limiter,
+		Observer: obs.gatewayObserver(), Tracer: obs.tracer})
+	recorder := sqlstore.NewRecorder(db, logger)
+	defer recorder.Close() // after the server has drained: every in-flight call is recorded
+	meter := &gateway.Meter{Gateway: gw, Store: db, Recorder: obs.recorder(recorder), Catalog: models, StoreBodies: cfg.StoreBodies,
 		Limits: &gateway.RateLimits{Limiter: limiter, Logger: logger}, ReserveOutputTokens: cfg.ReserveOutputTokens}
 	if cfg.ReserveOutputTokens == 0 {
 		meter.ReserveOutputTokens = -1 // configured: reserve the maximal answer
 	}
+	obs.watch(db, recorder, st, limiter, gw)
+	if cfg.MetricsAddr != "" {
+		background.Go(func() {
+			if err := serveMetrics(backgroundCtx, cfg.MetricsAddr, obs.metrics.Handler(cfg.MetricsToken), logger); err != nil {
+				logger.Error("metrics not served", "addr", cfg.MetricsAddr, "err", err)
+			}
+		})
+	}
+	background.Go(func() { sweepJobs(backgroundCtx, db, cfg, logger, obs.jobsExpired) })
 	// Single-call jobs are admitted from memory against credit leases,
 	// used only while this instance's heartbeat is well within the expiry
 	// after which the others would return its leases.
 	meter.Leases = lease.NewManager(db, func() bool { return db.HeartbeatAge() < cfg.InstanceExpiry/2 }, logger)
 	background.Go(func() { meter.Leases.Run(backgroundCtx) })
-	background.Go(func() { sweepJobs(backgroundCtx, db, cfg, logger) })
 	background.Go(func() {
 		db.RunRefillsEvery(backgroundCtx, time.Minute, func(err error) { logger.Warn("auto-refill failed", "err", err) })
 	})
+
+	if cfg.WebhookDeliver {
+		// Every replica delivers; claims in the database keep each
+		// delivery to one of them at a time.
+		hooks := webhook.NewWorker(db, webhook.Options{ID: db.Instance, Logger: logger,
+			Client:  webhook.NewClient(cfg.WebhookAllowPrivate, cfg.WebhookTimeout),
+			Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, RetryFor: cfg.WebhookRetryWindow,
+			Retention: cfg.WebhookRetention})
+		background.Go(func() { hooks.Run(backgroundCtx) })
+	}
 
 	handler := ghttp.NewServer(ghttp.Deps{
 		Logger:            logger,
@@ -135,8 +159,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		SupportedProvider: registry.Supports,
 		TestCredential:    gateway.Tester(registry, endpoints),
 		KeyUse:            keyUse,
-		Jobs:              db,
+		Jobs:              obs.jobs(db),
 		Meter:             meter,
+		Observer:          obs.httpObserver(),
+		Tracer:            obs.tracer,
+		Metrics:           obs.mainPortMetrics(cfg),
 		Pprof:             cfg.Pprof,
 	})
 	return listenAndServe(ctx, cfg, handler, logger)
@@ -207,7 +234,7 @@ func newLimiter(cfg Config, logger *slog.Logger) (ratelimit.Limiter, func(), err
 // sweepJobs fails jobs left open longer than job_ttl, once a minute, so
 // their held credits return to their teams, and purges stored bodies past
 // their retention. Every replica may run it: each job ends once.
-func sweepJobs(ctx context.Context, db *sqlstore.DB, cfg Config, logger *slog.Logger) {
+func sweepJobs(ctx context.Context, db *sqlstore.DB, cfg Config, logger *slog.Logger, expired func(int64)) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -215,6 +242,7 @@ func sweepJobs(ctx context.Context, db *sqlstore.DB, cfg Config, logger *slog.Lo
 			logger.Warn("job sweeper failed", "err", err)
 		} else if n > 0 {
 			logger.Info("expired stale jobs", "count", n, "ttl", cfg.JobTTL)
+			expired(int64(n))
 		}
 		if _, err := db.PurgeBodies(ctx, cfg.BodyRetention); err != nil && ctx.Err() == nil {
 			logger.Warn("purging stored bodies failed", "err", err)
@@ -284,6 +312,7 @@ func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logge
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", gatehouse.Version)
+	logger.Info("admin console", "url", consoleURL(ln.Addr()))
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -302,4 +331,17 @@ func listenAndServe(ctx context.Context, cfg Config, handler http.Handler, logge
 	}
 	logger.Info("shut down cleanly")
 	return nil
+}
+
+// consoleURL is where an operator on this host opens the admin console:
+// a wildcard listen address is shown as localhost.
+func consoleURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/admin/"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/admin/"
 }

@@ -1,0 +1,25 @@
+-- +goose NO TRANSACTION
+-- +goose Up
+-- The admin console signs the master-key holder in with a session of its
+-- own (admin users' sessions live in admin_sessions and need a user).
+-- Sessions are rows, not signed cookies, so signing out ends a session on
+-- every replica at once. Only the token's SHA-256 hash is stored.
+--
+-- Not one transaction: the indexes build CONCURRENTLY so large tables keep
+-- taking writes; every statement is idempotent, so an interrupted run
+-- completes when run again (drop an INVALID index left by an interrupted
+-- build first).
+CREATE TABLE IF NOT EXISTS master_sessions (
+    token_hash TEXT PRIMARY KEY,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    revoked_at TIMESTAMPTZ
+);
+
+-- The console's overview, read from indexes rather than by walking the
+-- fleet: the fleet's usage of a day (index-only), the active teams with the
+-- fewest credits remaining, and the latest failed calls (errors are few,
+-- so the partial index is small).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS usage_daily_day ON usage_daily (day) INCLUDE (calls, failed_calls, cost_micro_usd);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS teams_remaining ON teams ((credits_balance - credits_held)) WHERE status = 'active';
+CREATE INDEX CONCURRENTLY IF NOT EXISTS llm_calls_errors ON llm_calls (created_at) WHERE status = 'error';
