@@ -295,6 +295,9 @@ func (tx *Tx) settleLeased(ctx context.Context, b *leaseBatch, settled []gatehou
 				j.ClientCostMicroUSD, j.CreatedAt, now); err != nil {
 				return fmt.Errorf("write job: %w", err)
 			}
+			if err := tx.jobEnded(ctx, j); err != nil { // webhook event (webhook.go), as endJob emits it
+				return err
+			}
 			if paid > 0 {
 				e := gatehouse.LedgerEntry{ID: newID(), TeamID: team, JobID: j.ID, Kind: gatehouse.LedgerDeduction, Amount: -paid,
 					Held: -lj.fromLease, BalanceBefore: bal, BalanceAfter: bal - paid, HeldBefore: hld, HeldAfter: hld - lj.fromLease,
