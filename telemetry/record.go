@@ -96,6 +96,11 @@ func (m *Metrics) recorded(o gatehouse.CallOutcome, s gatehouse.Settlement) {
 	if c.Stream && (c.FirstTokenMS > 0 || c.Status == "success") { // a failed stream may have sent nothing
 		m.ttft.WithLabelValues(c.Provider, alias).Observe(float64(c.FirstTokenMS) / 1000)
 	}
+	if o.NewJob != nil && s.Job != nil {
+		// A single-call job admitted against a credit lease is opened by
+		// the record that ends it.
+		m.jobsCreated.Inc()
+	}
 	if s.Job != nil && o.CompleteJob {
 		m.jobEnded(s.Job)
 	}
