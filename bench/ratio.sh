@@ -116,14 +116,15 @@ for t in "${TARGETS[@]}"; do
   run stream50 "$t" stream 50
   run chat1 "$t" chat 1
 done
+# RSS first: its peak (VmHWM) counts from the start, before 512 streams.
+if [[ $RSS == 1 ]]; then
+  mockcfg "latency=50ms&chunk-interval=0ms"
+  for t in "${TARGETS[@]}"; do [[ $t != floor ]] && run inflight200 "$t" chat 200; done
+fi
 if [[ $STREAMS512 == 1 ]]; then
   mockcfg "latency=0ms&chunk-interval=5ms"
   run streams512 direct stream 512
   for t in "${TARGETS[@]}"; do [[ $t != floor ]] && run streams512 "$t" stream 512; done
-fi
-if [[ $RSS == 1 ]]; then
-  mockcfg "latency=50ms&chunk-interval=0ms"
-  for t in "${TARGETS[@]}"; do [[ $t != floor ]] && run inflight200 "$t" chat 200; done
 fi
 mockcfg "latency=0ms&chunk-interval=0ms"
 

@@ -295,7 +295,7 @@ func (tx *Tx) settleLeased(ctx context.Context, b *leaseBatch, settled []gatehou
 				j.ClientCostMicroUSD, j.CreatedAt, now); err != nil {
 				return fmt.Errorf("write job: %w", err)
 			}
-			if err := tx.jobEnded(ctx, j); err != nil { // webhook event (webhook.go)
+			if err := tx.jobEnded(ctx, j); err != nil { // webhook event (webhook.go), as endJob emits it
 				return err
 			}
 			if paid > 0 {

@@ -121,6 +121,13 @@ var (
 	usageHourlyUpsert = periodUpsert("usage_hourly", "hour")
 )
 
+// The one-row upserts write uses (daily, hourly; aliases), rendered once:
+// the money path runs them with every batch of recorded calls.
+var (
+	usageOneRow      = [2]string{fmt.Sprintf(usageDailyUpsert, valueRows(Postgres, 1, 11)), fmt.Sprintf(usageHourlyUpsert, valueRows(Postgres, 1, 11))}
+	usageAliasOneRow = fmt.Sprintf(usageAliasUpsert, valueRows(Postgres, 1, 4))
+)
+
 const (
 	usageAliasUpsert = `INSERT INTO usage_alias_totals (alias, calls, total_tokens, cost_micro_usd) VALUES %s
 		ON CONFLICT (alias) DO UPDATE SET calls = usage_alias_totals.calls + excluded.calls,
@@ -151,8 +158,8 @@ func valueRows(d Dialect, n, width int) string {
 // statement so the statements stay prepared (a recorded batch touches
 // few rows), and empties u.
 func (u *usageRollup) write(ctx context.Context, tx *Tx) error {
-	for _, t := range u.rollupTables() {
-		upsert := fmt.Sprintf(t.upsert, valueRows(Postgres, 1, 11))
+	for i, t := range u.rollupTables() {
+		upsert := usageOneRow[i]
 		for _, k := range sortedKeys(t.rows) {
 			s := t.rows[k]
 			if _, err := tx.ExecContext(ctx, upsert, k.team, k.period, k.jobType, k.alias, s.Calls, s.FailedCalls, s.PromptTokens,
@@ -161,7 +168,7 @@ func (u *usageRollup) write(ctx context.Context, tx *Tx) error {
 			}
 		}
 	}
-	alias := fmt.Sprintf(usageAliasUpsert, valueRows(Postgres, 1, 4))
+	alias := usageAliasOneRow
 	for _, a := range slices.Sorted(maps.Keys(u.aliases)) {
 		s := u.aliases[a]
 		if _, err := tx.ExecContext(ctx, alias, a, s.calls, s.total, s.cost); err != nil {

@@ -28,6 +28,10 @@ type Tx struct {
 	unprepared []string
 	// changes lists the control-plane entities this transaction touched.
 	changes []gatehouse.Change
+	// hooks caches whether any webhook endpoint is active, for emit: 0
+	// not asked yet, 1 yes, 2 none (an endpoint created by a concurrent
+	// transaction is not this one's to notify either way).
+	hooks int
 }
 
 // changed notes that the transaction changed an entity the request path
