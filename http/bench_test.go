@@ -35,24 +35,7 @@ func BenchmarkV1OneCallJob(b *testing.B) {
 				}
 				h.Meter.Leases = lease.NewManager(h.DB, nil, nil)
 			}
-			h.admin("POST", "/api/model-aliases/create", `{"alias": "echo", "litellm_model": "mock/echo"}`, 201)
-			h.admin("POST", "/api/model-access-groups/create", `{"group_name": "g", "model_aliases": ["echo"]}`, 201)
-			h.admin("POST", "/api/organizations/create", `{"organization_id": "o", "name": "O"}`, 201)
-			key := h.admin("POST", "/api/teams/create", `{"organization_id": "o", "team_id": "t", "access_groups": ["g"], "credits_allocated": 100000000}`, 201)["virtual_key"].(string)
-			body := `{"model": "echo", "messages": [{"role": "user", "content": "hello"}]}`
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				req, _ := http.NewRequest("POST", h.Server.URL+"/v1/chat/completions", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+key)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil || resp.StatusCode != 200 {
-					b.Fatalf("%v %v", err, resp)
-				}
-				// Drained, so the connection is reused as a real client's would be.
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
+			benchV1OneCall(b, h)
 		})
 	}
 }
@@ -64,6 +47,12 @@ func BenchmarkV1OneCallJobTelemetry(b *testing.B) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	h := newObservedHarness(b, storetest.OpenSQLite(b), nil, telemetry.New(telemetry.Options{}), tp.Tracer("bench"))
+	benchV1OneCall(b, h)
+}
+
+// benchV1OneCall provisions one team that may call the mock echo model
+// and times /v1/chat/completions calls through h.
+func benchV1OneCall(b *testing.B, h *harness) {
 	h.admin("POST", "/api/model-aliases/create", `{"alias": "echo", "litellm_model": "mock/echo"}`, 201)
 	h.admin("POST", "/api/model-access-groups/create", `{"group_name": "g", "model_aliases": ["echo"]}`, 201)
 	h.admin("POST", "/api/organizations/create", `{"organization_id": "o", "name": "O"}`, 201)
@@ -78,6 +67,7 @@ func BenchmarkV1OneCallJobTelemetry(b *testing.B) {
 		if err != nil || resp.StatusCode != 200 {
 			b.Fatalf("%v %v", err, resp)
 		}
+		// Drained, so the connection is reused as a real client's would be.
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}

@@ -497,22 +497,8 @@ func (db *DB) ExpireJobs(ctx context.Context, maxAge time.Duration) (int, error)
 // few hundred per run), each in its own transaction, and returns how many
 // it ended (a job another replica ended first is not counted).
 func (db *DB) abandonJobs(ctx context.Context, reason, query string, args ...any) (int, error) {
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	refs, err := db.queryPairs(ctx, query, args...)
 	if err != nil {
-		return 0, err
-	}
-	type ref struct{ team, job string }
-	var refs []ref
-	for rows.Next() {
-		var r ref
-		if err := rows.Scan(&r.team, &r.job); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		refs = append(refs, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	ctx = gatehouse.WithActor(ctx, gatehouse.Actor{Kind: "system"})
@@ -520,7 +506,7 @@ func (db *DB) abandonJobs(ctx context.Context, reason, query string, args ...any
 	for _, r := range refs {
 		var ended bool
 		err := db.inTx(ctx, func(tx *Tx) (err error) {
-			ended, err = tx.abandonJob(ctx, r.team, r.job, reason)
+			ended, err = tx.abandonJob(ctx, r[0], r[1], reason)
 			return err
 		})
 		if err != nil {
@@ -531,6 +517,27 @@ func (db *DB) abandonJobs(ctx context.Context, reason, query string, args ...any
 		}
 	}
 	return n, nil
+}
+
+// queryPairs runs a query that selects two text columns (a team and a
+// job or instance id; at most a few hundred rows) and returns them, so
+// the sweepers can then change each in its own transaction without
+// holding a cursor open.
+func (db *DB) queryPairs(ctx context.Context, query string, args ...any) ([][2]string, error) {
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var refs [][2]string
+	for rows.Next() {
+		var r [2]string
+		if err := rows.Scan(&r[0], &r[1]); err != nil {
+			return nil, err
+		}
+		refs = append(refs, r)
+	}
+	return refs, rows.Err()
 }
 
 // abandonJob fails an open job that nobody will end any more (expired, or

@@ -120,29 +120,16 @@ func (tx *Tx) returnLease(ctx context.Context, teamID, instance, reason string) 
 // at most a few hundred per run), each in its own transaction, and
 // reports how many it returned.
 func (db *DB) returnLeases(ctx context.Context, reason, query string, args ...any) (int, error) {
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	refs, err := db.queryPairs(ctx, query, args...)
 	if err != nil {
-		return 0, err
-	}
-	type ref struct{ team, instance string }
-	var refs []ref
-	for rows.Next() {
-		var r ref
-		if err := rows.Scan(&r.team, &r.instance); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		refs = append(refs, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	ctx = gatehouse.WithActor(ctx, gatehouse.Actor{Kind: "system"})
 	n := 0
 	for _, r := range refs {
+		team, instance := r[0], r[1]
 		err := db.inTx(ctx, func(tx *Tx) error {
-			_, err := tx.returnLease(ctx, r.team, r.instance, fmt.Sprintf(reason, r.instance))
+			_, err := tx.returnLease(ctx, team, instance, fmt.Sprintf(reason, instance))
 			return err
 		})
 		if err != nil {
